@@ -1,0 +1,39 @@
+# Vigie: `make run` serves the demo on http://127.0.0.1:8000, `make test` runs every test.
+# Both install what they need first (bin/bootstrap), and a second run only checks.
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The tests use the real local Redis (channel layer, cache) unless told otherwise.
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test lint format bootstrap check-deploy
+
+run:
+	@bin/bootstrap run
+	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py collectstatic --noinput -v 0
+	@$(PY) manage.py seed_demo
+	@printf '\nVigie is starting on http://%s:%s/\n  admin:    http://%s:%s/admin/\n  API docs: http://%s:%s/api/docs/\n  health:   http://%s:%s/healthz\n\n' \
+		$(HOST) $(PORT) $(HOST) $(PORT) $(HOST) $(PORT) $(HOST) $(PORT)
+	@exec $(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+test:
+	@bin/bootstrap test
+	@REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} $(PY) -m pytest $(PYTEST_ARGS); \
+		status=$$?; if [ $$status -eq 5 ]; then echo "pytest collected no tests"; fi; exit $$status
+
+lint:
+	@bin/bootstrap run >/dev/null
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+format:
+	@$(VENV)/bin/ruff format .
+	@$(VENV)/bin/ruff check --fix .
+
+# What production's `check --deploy` says, with production-like variables.
+check-deploy:
+	@DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
+		DJANGO_ALLOWED_HOSTS=vigie.example.org $(PY) manage.py check --deploy --fail-level WARNING

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.gis.admin import GISModelAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts import services
+from accounts.models import MonitoringCentre, Organisation, User, VettingDecision
+from common.errors import DomainError
+from common.widgets import VigieMapWidget
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "created_at"]
+    search_fields = ["name"]
+
+
+@admin.register(MonitoringCentre)
+class MonitoringCentreAdmin(GISModelAdmin):
+    gis_widget = VigieMapWidget
+    list_display = ["name", "slug", "reference_prefix", "organisation"]
+    list_filter = ["organisation"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class VettingDecisionInline(admin.TabularInline):
+    model = VettingDecision
+    fk_name = "member"
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["decided_at", "from_status", "to_status", "decided_by", "reason"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+def _vetting_action(verb: str, service, reason: str):  # noqa: ANN001, ANN202
+    def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+        done = 0
+        for member in queryset:
+            try:
+                service(member, by=request.user, reason=reason)
+                done += 1
+            except DomainError as exc:
+                modeladmin.message_user(request, f"{member}: {exc.message}", messages.WARNING)
+        modeladmin.message_user(request, f"{done} account(s) {verb}.", messages.SUCCESS)
+
+    action.__name__ = f"{verb}_members"
+    action.short_description = f"Mark selected residents/businesses {verb}"
+    action.allowed_permissions = ("vet",)
+    return action
+
+
+@admin.register(User)
+class VigieUserAdmin(UserAdmin):
+    list_display = ["username", "full_name", "role", "status", "email", "is_active"]
+    list_filter = ["role", "status", "centres", "is_active"]
+    search_fields = ["username", "full_name", "email", "phone"]
+    readonly_fields = ["status", "last_login", "date_joined"]
+    filter_horizontal = ["centres", "groups", "user_permissions"]
+    inlines = [VettingDecisionInline]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        ("Person", {"fields": ["full_name", "email", "phone", "language"]}),
+        ("Role and vetting", {"fields": ["role", "status", "centres"]}),
+        ("Address", {"fields": ["address", "address_location"]}),
+        ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    actions = [
+        # The admin offers approval only; suspending or revoking asks for a reason, through
+        # the vetting API, so that every such decision says why.
+        _vetting_action("approved", services.approve_member, "approved in the admin"),
+    ]
+
+    def has_vet_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.vet_member")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):  # noqa: ANN001, ANN201
+        if db_field.name == "address_location":
+            kwargs["widget"] = VigieMapWidget
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+@admin.register(VettingDecision)
+class VettingDecisionAdmin(admin.ModelAdmin):
+    list_display = ["decided_at", "member", "from_status", "to_status", "decided_by"]
+    list_filter = ["to_status"]
+    search_fields = ["member__username", "reason"]
+    readonly_fields = ["member", "from_status", "to_status", "decided_by", "reason", "decided_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -1,0 +1,201 @@
+"""Accounts API (API.md, "Accounts and vetting"): thin views over accounts.services."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.validators import RegexValidator
+from django.middleware.csrf import get_token
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
+from rest_framework.views import APIView
+
+from accounts import services
+from accounts.models import STAFF_ROLES, User, VettingStatus
+from accounts.permissions import requires
+from accounts.queries import member_for_user
+from common.errors import NotAllowed, error_body
+from common.geojson import PointField
+from common.idempotency import idempotent
+
+_THROTTLES = [AnonRateThrottle, UserRateThrottle, ScopedRateThrottle]
+
+
+class InvalidCredentials(NotAllowed):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "invalid_credentials"
+    message = "Unknown username or wrong password."
+
+
+class CredentialsInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+
+class SessionCredentialsInput(CredentialsInput):
+    otp = serializers.CharField(max_length=16, required=False, allow_blank=True)
+
+
+def _authenticate(request: Request, data: dict) -> User:
+    user = authenticate(request._request, username=data["username"], password=data["password"])
+    if user is None:
+        raise InvalidCredentials()
+    if user.status == VettingStatus.REVOKED:
+        raise NotAllowed("This account has been revoked.", code="account_revoked")
+    return user
+
+
+class TokenLoginView(APIView):
+    """App sign-in: a token for `Authorization: Token <key>`, with the account's role and status.
+
+    Pending and suspended members get a token too, so their app can say where they stand;
+    what they may not do is refused later with a 403 that says why.
+    """
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = _THROTTLES
+    throttle_scope = "login"
+
+    @extend_schema(
+        request=CredentialsInput,
+        responses=inline_serializer(
+            "TokenLogin",
+            {
+                "token": serializers.CharField(),
+                "role": serializers.CharField(),
+                "status": serializers.CharField(),
+            },
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        data = CredentialsInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = _authenticate(request, data.validated_data)
+        token = services.issue_app_token(user)
+        return Response({"token": token, "role": user.role, "status": user.status})
+
+
+def _centres(user: User) -> list[dict]:
+    return [{"id": c.pk, "slug": c.slug, "name": c.name} for c in user.centres.order_by("pk")]
+
+
+class SessionLoginView(APIView):
+    """Staff sign-in for the console and police web apps: a session cookie and a CSRF cookie."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = _THROTTLES
+    throttle_scope = "login"
+
+    def get_authenticators(self) -> list:
+        # Signing in needs no prior credentials (and so no CSRF check); signing out does.
+        request = getattr(self, "request", None)
+        if request is not None and request.method == "POST":
+            return []
+        return super().get_authenticators()
+
+    @extend_schema(
+        request=SessionCredentialsInput,
+        responses=inline_serializer(
+            "SessionLogin",
+            {
+                "username": serializers.CharField(),
+                "role": serializers.CharField(),
+                "centres": serializers.ListField(child=serializers.DictField()),
+            },
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        data = SessionCredentialsInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = _authenticate(request, data.validated_data)
+        if user.role not in STAFF_ROLES:
+            raise NotAllowed("Only centre staff and police sign in here.", code="staff_only")
+        login(request._request, user)
+        get_token(request._request)  # sets the CSRF cookie the web apps send back
+        return Response({"username": user.username, "role": user.role, "centres": _centres(user)})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        if not request.user.is_authenticated:
+            return Response(
+                error_body("not_authenticated", "Not signed in."),
+                status=status.HTTP_401_UNAUTHORIZED,
+            )
+        logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EnrolmentInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    password = serializers.CharField(max_length=256, trim_whitespace=False)
+    email = serializers.EmailField(max_length=254)
+    phone = serializers.CharField(
+        max_length=32,
+        validators=[RegexValidator(r"^\+?[0-9][0-9 .()-]{5,30}$", "Enter a phone number.")],
+    )
+    full_name = serializers.CharField(max_length=200)
+    address = serializers.CharField(max_length=300)
+    address_location = PointField()
+
+
+class EnrolmentOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    status = serializers.CharField()
+    centre = serializers.SerializerMethodField()
+
+    def get_centre(self, member: User) -> int:
+        return member.centres.values_list("pk", flat=True).get()
+
+
+class ResidentEnrolmentView(APIView):
+    """A resident applies to the vigilant-neighbours programme of the centre covering their
+    address; they are pending until a vetting officer of that centre approves them."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = _THROTTLES
+    throttle_scope = "enrolment"
+
+    @extend_schema(request=EnrolmentInput, responses={201: EnrolmentOutput})
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = EnrolmentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        resident = services.enrol_resident(**data.validated_data)
+        return Response(EnrolmentOutput(resident).data, status=status.HTTP_201_CREATED)
+
+
+class VettingInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class VettingOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    status = serializers.CharField()
+
+
+class VettingActionView(APIView):
+    """Approve, suspend or revoke a member of a centre the vetting officer serves."""
+
+    permission_classes = [IsAuthenticated, requires("accounts.vet_member")]
+    action: str = ""
+    _services = {
+        "approve": services.approve_member,
+        "suspend": services.suspend_member,
+        "revoke": services.revoke_member,
+    }
+
+    @extend_schema(request=VettingInput, responses=VettingOutput)
+    def post(self, request: Request, member_id: int) -> Response:
+        data = VettingInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = member_for_user(request.user, member_id)
+        member = self._services[self.action](
+            member, by=request.user, reason=data.validated_data["reason"]
+        )
+        return Response(VettingOutput(member).data)

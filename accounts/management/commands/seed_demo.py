@@ -1,0 +1,103 @@
+"""A demo city: Paris and Nice supervision centres and an account for every role in each.
+
+Idempotent: centres are brought up to date, accounts that exist are left as they are (so a
+changed password survives), and the same credentials are printed every time.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.db import transaction
+
+from accounts import services
+from accounts.management.commands.create_centre import read_area_file
+from accounts.models import Role, User
+from common.commands import JsonCommand
+
+BOUNDARIES = settings.BASE_DIR / "data" / "boundaries"
+
+# (slug, name, prefix, organisation, outline, a real street address inside the city)
+CENTRES = [
+    (
+        "paris-csu",
+        "CSU de Paris",
+        "PAR",
+        "Ville de Paris",
+        "paris.geojson",
+        ("12 rue de Rivoli, 75004 Paris", 2.3554, 48.8556),
+    ),
+    (
+        "nice-csu",
+        "CSU de Nice",
+        "NCE",
+        "Ville de Nice",
+        "commune-nice.geojson",
+        ("5 rue de l'Hôtel de Ville, 06000 Nice", 7.2753, 43.6971),
+    ),
+]
+STAFF_ROLES = [Role.OPERATOR, Role.SUPERVISOR, Role.VETTING, Role.POLICE]
+DEFAULT_PASSWORD = "vigie-demo-2026"  # noqa: S105 - printed on purpose: these are demo accounts
+
+
+class Command(JsonCommand):
+    help = "Load the demo city (idempotent) and print its credentials."
+
+    @transaction.atomic
+    def run(self, **options: Any) -> dict[str, Any]:
+        password = os.environ.get("VIGIE_DEMO_PASSWORD", DEFAULT_PASSWORD)
+        accounts: list[tuple[str, str, str]] = []
+        created = 0
+        for slug, name, prefix, organisation, outline, (address, lon, lat) in CENTRES:
+            centre, _ = services.create_centre(
+                slug,
+                name=name,
+                jurisdiction=read_area_file(str(BOUNDARIES / outline)),
+                reference_prefix=prefix,
+                organisation=services.ensure_organisation(organisation),
+            )
+            city = slug.split("-")[0]
+            for role in [*STAFF_ROLES, Role.RESIDENT, Role.BUSINESS]:
+                username = f"{city}-{role}"
+                if not User.objects.filter(username=username).exists():
+                    services.create_user(
+                        username,
+                        role=role,
+                        centre=centre,
+                        password=password,
+                        email=f"{username}@demo.vigie.invalid",
+                        full_name=f"Demo {role} ({city})",
+                    )
+                    created += 1
+                accounts.append((username, role, slug))
+            applicant = f"{city}-applicant"
+            if not User.objects.filter(username=applicant).exists():
+                services.enrol_resident(
+                    username=applicant,
+                    password=password,
+                    email=f"{applicant}@demo.vigie.invalid",
+                    phone="+33 6 00 00 00 00",
+                    full_name=f"Demo applicant ({city})",
+                    address=address,
+                    address_location=Point(lon, lat, srid=4326),
+                )
+                created += 1
+            accounts.append((applicant, "resident (pending)", slug))
+        if not User.objects.filter(username="admin").exists():
+            services.create_user(
+                "admin",
+                role=Role.ADMIN,
+                centre=centre,
+                password=password,
+                email="admin@demo.vigie.invalid",
+            )
+            created += 1
+        accounts.append(("admin", "admin", "all"))
+
+        self.stdout.write(f"Demo accounts (password for new ones: {password}):")
+        for username, role, where in accounts:
+            self.stdout.write(f"  {username:<20} {role:<20} {where}")
+        return {"centres": [c[0] for c in CENTRES], "accounts": len(accounts), "created": created}

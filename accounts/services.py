@@ -1,0 +1,235 @@
+"""State changes of accounts, centres and vetting. Every entry point calls these."""
+
+from __future__ import annotations
+
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from knox.models import AuthToken
+
+from accounts.models import (
+    PUBLIC_ROLES,
+    VETTING_TRANSITIONS,
+    MonitoringCentre,
+    Organisation,
+    Role,
+    User,
+    VettingDecision,
+    VettingStatus,
+)
+from accounts.queries import centre_covering, point_inside
+from accounts.roles import group_for
+from common.errors import Conflict, IllegalTransition, InvalidInput, RuleBroken
+
+
+class OutsideJurisdiction(RuleBroken):
+    code = "outside_jurisdiction"
+    message = "This place is outside the jurisdiction of every monitoring centre."
+
+
+def _check_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise InvalidInput(fields={"password": list(exc.messages)}) from exc
+
+
+def _refuse_duplicates(*, username: str, email: str, exclude: User | None = None) -> None:
+    others = User.objects.exclude(pk=exclude.pk) if exclude else User.objects.all()
+    if others.filter(username__iexact=username).exists():
+        raise Conflict(
+            "This username is taken.", code="duplicate_username", fields={"username": ["taken"]}
+        )
+    if email and others.filter(email__iexact=email).exists():
+        raise Conflict(
+            "An account already uses this email address.",
+            code="duplicate_email",
+            fields={"email": ["taken"]},
+        )
+
+
+@transaction.atomic
+def enrol_resident(
+    *,
+    username: str,
+    password: str,
+    email: str,
+    phone: str,
+    full_name: str,
+    address: str,
+    address_location: Point,
+) -> User:
+    """A resident asks to join; they wait, pending, until a vetting officer approves them."""
+    centre = centre_covering(address_location)
+    if centre is None:
+        raise OutsideJurisdiction(fields={"address_location": ["outside every jurisdiction"]})
+    _refuse_duplicates(username=username, email=email)
+    resident = User(
+        username=username,
+        email=email,
+        phone=phone,
+        full_name=full_name,
+        address=address,
+        address_location=address_location,
+        role=Role.RESIDENT,
+        status=VettingStatus.PENDING,
+    )
+    _check_password(password, resident)
+    resident.set_password(password)
+    try:
+        with transaction.atomic():
+            resident.save()
+    except IntegrityError as exc:  # a concurrent enrolment took the name or address first
+        raise Conflict("This username or email address is taken.", code="duplicate") from exc
+    resident.groups.add(group_for(Role.RESIDENT))
+    resident.centres.add(centre)
+    VettingDecision.objects.create(
+        member=resident, from_status="", to_status=VettingStatus.PENDING, reason="enrolled"
+    )
+    return resident
+
+
+@transaction.atomic
+def change_vetting_status(member: User, *, to: str, by: User | None, reason: str) -> User:
+    """Move a resident or business along the vetting state machine, and record why.
+
+    The row is locked and re-read, so two officers acting at once cannot both act on a stale
+    status. Revoking also ends every app session the member holds.
+    """
+    member = User.objects.select_for_update().get(pk=member.pk)
+    if member.role not in PUBLIC_ROLES:
+        raise RuleBroken("Only residents and businesses are vetted.", code="not_vettable")
+    if to not in VETTING_TRANSITIONS[member.status]:
+        raise IllegalTransition(
+            f"A {member.status} account cannot become {to}.",
+            fields={"status": [member.status]},
+        )
+    if to in (VettingStatus.SUSPENDED, VettingStatus.REVOKED) and not reason.strip():
+        raise InvalidInput(fields={"reason": ["A reason is required to suspend or revoke."]})
+    VettingDecision.objects.create(
+        member=member, from_status=member.status, to_status=to, decided_by=by, reason=reason
+    )
+    member.status = to
+    member.save(update_fields=["status"])
+    if to == VettingStatus.REVOKED:
+        AuthToken.objects.filter(user=member).delete()
+    return member
+
+
+def approve_member(member: User, *, by: User | None, reason: str = "") -> User:
+    return change_vetting_status(member, to=VettingStatus.APPROVED, by=by, reason=reason)
+
+
+def suspend_member(member: User, *, by: User | None, reason: str) -> User:
+    return change_vetting_status(member, to=VettingStatus.SUSPENDED, by=by, reason=reason)
+
+
+def revoke_member(member: User, *, by: User | None, reason: str) -> User:
+    return change_vetting_status(member, to=VettingStatus.REVOKED, by=by, reason=reason)
+
+
+def issue_app_token(user: User) -> str:
+    """A new app token (stored hashed by knox); the plain key is returned once, here."""
+    _instance, key = AuthToken.objects.create(user=user)
+    return key
+
+
+@transaction.atomic
+def ensure_organisation(name: str, *, kind: str = Organisation.Kind.CITY) -> Organisation:
+    organisation, _ = Organisation.objects.get_or_create(name=name, defaults={"kind": kind})
+    return organisation
+
+
+def as_multipolygon(geometry: Polygon | MultiPolygon) -> MultiPolygon:
+    if isinstance(geometry, Polygon):
+        geometry = MultiPolygon(geometry, srid=geometry.srid)
+    if not isinstance(geometry, MultiPolygon):
+        raise InvalidInput(
+            f"A jurisdiction must be a Polygon or MultiPolygon, not {geometry.geom_type}."
+        )
+    if geometry.srid not in (None, 4326):
+        geometry.transform(4326)
+    geometry.srid = 4326
+    if not geometry.valid:
+        geometry = geometry.make_valid()
+        if isinstance(geometry, Polygon):
+            geometry = MultiPolygon(geometry, srid=4326)
+    return geometry
+
+
+@transaction.atomic
+def create_centre(
+    slug: str,
+    *,
+    name: str,
+    jurisdiction: Polygon | MultiPolygon,
+    reference_prefix: str,
+    organisation: Organisation,
+) -> tuple[MonitoringCentre, bool]:
+    """Create the centre, or bring an existing one with this slug up to date."""
+    centre = MonitoringCentre.objects.select_for_update().filter(slug=slug).first()
+    created = centre is None
+    centre = centre or MonitoringCentre(slug=slug)
+    centre.name = name
+    centre.jurisdiction = as_multipolygon(jurisdiction)
+    centre.reference_prefix = reference_prefix
+    centre.organisation = organisation
+    try:
+        centre.full_clean(exclude=["jurisdiction"])
+    except DjangoValidationError as exc:
+        raise InvalidInput(fields=exc.message_dict) from exc
+    centre.save()
+    return centre, created
+
+
+@transaction.atomic
+def create_user(
+    username: str,
+    *,
+    role: str,
+    centre: MonitoringCentre,
+    password: str,
+    email: str = "",
+    full_name: str = "",
+    address_location: Point | None = None,
+) -> tuple[User, bool]:
+    """Create (or update) an account made by the city: already approved, unlike enrolment.
+
+    Residents and businesses get an address point: the one given, which must lie in the
+    centre's jurisdiction, or a point inside the jurisdiction.
+    """
+    if role not in Role.values:
+        raise InvalidInput(fields={"role": [f"one of {', '.join(Role.values)}"]})
+    user = User.objects.select_for_update().filter(username=username).first()
+    created = user is None
+    user = user or User(username=username)
+    if role in PUBLIC_ROLES:
+        if address_location is None:
+            address_location = point_inside(centre)
+        elif not MonitoringCentre.objects.filter(
+            pk=centre.pk, jurisdiction__covers=address_location
+        ).exists():
+            raise OutsideJurisdiction(f"This address point is outside {centre.name}.")
+        user.address_location = address_location
+    user.role = role
+    user.status = VettingStatus.APPROVED
+    user.email = email or user.email
+    user.full_name = full_name or user.full_name
+    user.is_staff = user.is_superuser = role == Role.ADMIN
+    _check_password(password, user)
+    user.set_password(password)
+    user.save()
+    user.groups.set([group_for(role)])
+    if role in PUBLIC_ROLES:
+        user.centres.set([centre])
+    else:
+        user.centres.add(centre)
+    if created:
+        VettingDecision.objects.create(
+            member=user,
+            from_status="",
+            to_status=VettingStatus.APPROVED,
+            reason="created by the city",
+        )
+    return user, created

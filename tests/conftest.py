@@ -1,0 +1,102 @@
+"""The cast every test can call on (STYLE.md rule 14), built through the services.
+
+- `paris`, its `operator`, `supervisor`, `vetting_officer`, `police_officer`, `business`
+  and an approved `resident`; `pending_resident` enrolled through the app;
+- `saint_denis`, Paris's neighbour, and its `outsider_vetting_officer`: the stranger every
+  permission test needs;
+- `api`: a DRF client; `as_user(user)` returns one signed in with an app token.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts import services
+from accounts.models import Role
+from tests.factories import CentreFactory, UserFactory, enrol
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    # Throttle counters live in the real Redis cache; each test starts with none.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def paris(db):
+    return CentreFactory()
+
+
+@pytest.fixture
+def saint_denis(db):
+    return CentreFactory(
+        slug="saint-denis-csu",
+        name="CSU de Saint-Denis",
+        reference_prefix="STD",
+        outline_name="commune-saint-denis",
+        organisation_name="Ville de Saint-Denis",
+    )
+
+
+@pytest.fixture
+def operator(paris):
+    return UserFactory(username="operator", role=Role.OPERATOR, centre=paris)
+
+
+@pytest.fixture
+def supervisor(paris):
+    return UserFactory(username="supervisor", role=Role.SUPERVISOR, centre=paris)
+
+
+@pytest.fixture
+def vetting_officer(paris):
+    return UserFactory(username="vetting", role=Role.VETTING, centre=paris)
+
+
+@pytest.fixture
+def outsider_vetting_officer(saint_denis):
+    return UserFactory(username="vetting-sd", role=Role.VETTING, centre=saint_denis)
+
+
+@pytest.fixture
+def police_officer(paris):
+    return UserFactory(username="police", role=Role.POLICE, centre=paris)
+
+
+@pytest.fixture
+def resident(paris):
+    return UserFactory(username="resident", role=Role.RESIDENT, centre=paris)
+
+
+@pytest.fixture
+def business(paris):
+    return UserFactory(username="bakery", role=Role.BUSINESS, centre=paris)
+
+
+@pytest.fixture
+def admin_user(paris):
+    return UserFactory(username="cityadmin", role=Role.ADMIN, centre=paris)
+
+
+@pytest.fixture
+def pending_resident(paris):
+    return enrol("applicant")
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def as_user():
+    def client_for(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {services.issue_app_token(user)}")
+        return client
+
+    return client_for

@@ -1,0 +1,85 @@
+"""factory_boy factories that build through the services, as every other entry point does."""
+
+from __future__ import annotations
+
+import json
+
+import factory
+from django.conf import settings
+from django.contrib.gis.geos import Point
+
+from accounts import services
+from accounts.models import MonitoringCentre, Role, User
+from common.geojson import parse_area
+
+PASSWORD = "correct-horse-battery"  # noqa: S105
+
+# Real places (WGS 84), each well inside its commune.
+PARIS_HOTEL_DE_VILLE = Point(2.3522, 48.8566, srid=4326)
+SAINT_DENIS_BASILICA = Point(2.3597, 48.9356, srid=4326)
+NICE_PLACE_MASSENA = Point(7.2700, 43.6975, srid=4326)
+LYON_BELLECOUR = Point(4.8320, 45.7578, srid=4326)  # outside every test centre
+
+
+def outline(name: str):  # noqa: ANN201
+    path = settings.BASE_DIR / "data" / "boundaries" / f"{name}.geojson"
+    return parse_area(json.loads(path.read_text(encoding="utf-8")))
+
+
+class CentreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MonitoringCentre
+
+    slug = "paris-csu"
+    name = "CSU de Paris"
+    reference_prefix = "PAR"
+    outline_name = "paris"
+    organisation_name = "Ville de Paris"
+
+    @classmethod
+    def _create(cls, model_class, slug, name, reference_prefix, outline_name, organisation_name):  # noqa: ANN001, ANN206, PLR0913
+        centre, _ = services.create_centre(
+            slug,
+            name=name,
+            jurisdiction=outline(outline_name),
+            reference_prefix=reference_prefix,
+            organisation=services.ensure_organisation(organisation_name),
+        )
+        return centre
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """An account made by the city (approved)."""
+
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    role = Role.OPERATOR
+    centre = factory.SubFactory(CentreFactory)
+    address_location = None
+
+    @classmethod
+    def _create(cls, model_class, username, role, centre, address_location):  # noqa: ANN001, ANN206
+        user, _ = services.create_user(
+            username,
+            role=role,
+            centre=centre,
+            password=PASSWORD,
+            email=f"{username}@example.org",
+            address_location=address_location,
+        )
+        return user
+
+
+def enrol(username: str = "applicant", where: Point = PARIS_HOTEL_DE_VILLE) -> User:
+    """A resident who enrolled through the app and is waiting for approval."""
+    return services.enrol_resident(
+        username=username,
+        password=PASSWORD,
+        email=f"{username}@example.org",
+        phone="+33 6 12 34 56 78",
+        full_name="Camille Martin",
+        address="1 place de l'Hôtel de Ville, 75004 Paris",
+        address_location=where,
+    )
