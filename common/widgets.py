@@ -17,6 +17,7 @@ class VigieMapWidget(OSMWidget):
     default_zoom = 6
 
     class Media:
+        extend = False  # the parent's Media points at a CDN
         css = {"all": ("vendor/openlayers/ol.css", "gis/css/ol3.css")}
         js = ("vendor/openlayers/ol.js", "gis/js/OLMapWidget.js")
 

@@ -163,7 +163,7 @@ REST_FRAMEWORK = {
         "anon": env_str("VIGIE_THROTTLE_ANON", "60/min"),
         "user": env_str("VIGIE_THROTTLE_USER", "600/min"),
         "login": env_str("VIGIE_THROTTLE_LOGIN", "10/min"),
-        "enrolment": env_str("VIGIE_THROTTLE_ENROLMENT", "5/hour"),
+        "enrolment": env_str("VIGIE_THROTTLE_ENROLMENT", "30/hour"),
     },
     "NUM_PROXIES": env_int("VIGIE_NUM_PROXIES", 0, minimum=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

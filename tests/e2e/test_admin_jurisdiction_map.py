@@ -1,0 +1,45 @@
+"""The admin shows a centre's jurisdiction on a map, with nothing fetched from outside."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import pytest
+
+from accounts.models import Role
+from tests.factories import PASSWORD, CentreFactory, UserFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_admin_draws_the_jurisdiction_from_vendored_openlayers(live_server, page, settings):
+    # Tiles come from the city's own server in production; here, from the test server.
+    settings.VIGIE_MAP_TILES_URL = f"{live_server.url}/no-tiles/{{z}}/{{x}}/{{y}}.png"
+    centre = CentreFactory()
+    UserFactory(username="cityadmin", role=Role.ADMIN, centre=centre)
+    hosts = set()
+    page.on("request", lambda request: hosts.add(urlparse(request.url).hostname))
+
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "cityadmin")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.goto(f"{live_server.url}/admin/accounts/monitoringcentre/{centre.pk}/change/")
+
+    page.wait_for_selector("#id_jurisdiction_map canvas", timeout=15_000)
+    features = page.evaluate(
+        "() => geodjango_jurisdiction.featureOverlay.getSource().getFeatures().length"
+    )
+    assert features == 1  # Paris, one MultiPolygon
+    extent = page.evaluate(
+        "() => ol.proj.transformExtent("
+        "geodjango_jurisdiction.featureOverlay.getSource().getFeatures()[0].getGeometry()"
+        ".getExtent(), 'EPSG:3857', 'EPSG:4326')"
+    )
+    west, south, east, north = extent
+    assert 2.2 < west < 2.3
+    assert 2.4 < east < 2.5
+    assert 48.8 < south < 48.85
+    assert 48.88 < north < 48.95
+    assert hosts == {urlparse(live_server.url).hostname}, hosts
+    page.screenshot(path=str(settings.BASE_DIR / "var" / "admin-jurisdiction.png"))
