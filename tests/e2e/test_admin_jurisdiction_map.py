@@ -9,22 +9,29 @@ import pytest
 from accounts.models import Role
 from tests.factories import PASSWORD, CentreFactory, UserFactory
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e]
 
 
-def test_admin_draws_the_jurisdiction_from_vendored_openlayers(live_server, page, settings):
-    # Tiles come from the city's own server in production; here, from the test server.
-    settings.VIGIE_MAP_TILES_URL = f"{live_server.url}/no-tiles/{{z}}/{{x}}/{{y}}.png"
+@pytest.fixture
+def centre(daphne_server):
     centre = CentreFactory()
     UserFactory(username="cityadmin", role=Role.ADMIN, centre=centre)
+    return centre
+
+
+def test_admin_draws_the_jurisdiction_from_vendored_openlayers(
+    daphne_server, centre, page, settings
+):
+    # Tiles come from the city's own server in production; here the test server points at
+    # itself (see daphne_server), so any request leaving it is a runtime download.
     hosts = set()
     page.on("request", lambda request: hosts.add(urlparse(request.url).hostname))
 
-    page.goto(f"{live_server.url}/admin/login/")
+    page.goto(f"{daphne_server}/admin/login/")
     page.fill("#id_username", "cityadmin")
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
-    page.goto(f"{live_server.url}/admin/accounts/monitoringcentre/{centre.pk}/change/")
+    page.goto(f"{daphne_server}/admin/accounts/monitoringcentre/{centre.pk}/change/")
 
     page.wait_for_selector("#id_jurisdiction_map canvas", timeout=15_000)
     features = page.evaluate(
@@ -41,5 +48,5 @@ def test_admin_draws_the_jurisdiction_from_vendored_openlayers(live_server, page
     assert 2.4 < east < 2.5
     assert 48.8 < south < 48.85
     assert 48.88 < north < 48.95
-    assert hosts == {urlparse(live_server.url).hostname}, hosts
+    assert hosts == {urlparse(daphne_server).hostname}, hosts
     page.screenshot(path=str(settings.BASE_DIR / "var" / "admin-jurisdiction.png"))
