@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views import csrf, defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -165,48 +166,37 @@ def _wants_json(request: HttpRequest) -> bool:
     )
 
 
-def not_found_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    """handler404: JSON in the contract's shape for API paths, Django's page elsewhere."""
+def _json_or_page(status_code: int, code: str, message: str, page: Any) -> Any:
+    """A Django error view: the contract's JSON on API paths, Django's own page elsewhere."""
+
+    def view(request: HttpRequest, exception: Exception | None = None, **kwargs: Any) -> Any:
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse(
+                error_body("too_large", "The request body is too large."), status=413
+            )
+        if not _wants_json(request):
+            return page(request, exception, **kwargs) if exception is not None else page(request)
+        return JsonResponse(error_body(code, message), status=status_code)
+
+    return view
+
+
+not_found_view = _json_or_page(404, "not_found", "Not found.", defaults.page_not_found)
+bad_request_view = _json_or_page(400, "bad_request", "Bad request.", defaults.bad_request)
+permission_denied_view = _json_or_page(
+    403, "permission_denied", "Permission denied.", defaults.permission_denied
+)
+
+
+def server_error_view(request: HttpRequest) -> Any:
     if not _wants_json(request):
-        from django.views.defaults import page_not_found
-
-        return page_not_found(request, exception)
-    return JsonResponse(error_body("not_found", "Not found."), status=404)
-
-
-def server_error_view(request: HttpRequest) -> JsonResponse:
-    if not _wants_json(request):
-        from django.views.defaults import server_error
-
-        return server_error(request)
+        return defaults.server_error(request)
     return JsonResponse(
         error_body("server_error", "Internal error; it has been logged."), status=500
     )
 
 
-def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    if isinstance(exception, RequestDataTooBig):
-        return JsonResponse(error_body("too_large", "The request body is too large."), status=413)
+def csrf_failure_view(request: HttpRequest, reason: str = "") -> Any:
     if not _wants_json(request):
-        from django.views.defaults import bad_request
-
-        return bad_request(request, exception)
-    return JsonResponse(error_body("bad_request", "Bad request."), status=400)
-
-
-def permission_denied_view(
-    request: HttpRequest, exception: Exception | None = None
-) -> JsonResponse:
-    if not _wants_json(request):
-        from django.views.defaults import permission_denied
-
-        return permission_denied(request, exception)
-    return JsonResponse(error_body("permission_denied", "Permission denied."), status=403)
-
-
-def csrf_failure_view(request: HttpRequest, reason: str = "") -> JsonResponse:
-    if not _wants_json(request):
-        from django.views.csrf import csrf_failure
-
-        return csrf_failure(request, reason)
+        return csrf.csrf_failure(request, reason)
     return JsonResponse(error_body("csrf_failed", f"CSRF check failed: {reason}"), status=403)
