@@ -3,8 +3,9 @@ from django.db.models.signals import post_migrate
 
 
 def _sync_roles(sender, **kwargs) -> None:  # noqa: ANN001 - Django's signal signature
-    # Permissions exist only after migrate has created them, so the role groups are brought in
-    # line here, on every migrate, rather than in a data migration that would run too early.
+    # Permissions exist only after migrate has created them (app by app, in post_migrate), so
+    # the role groups are brought in line after each app's, rather than in a data migration
+    # that would run too early.
     from accounts.roles import sync_roles
 
     sync_roles()
@@ -15,4 +16,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts, centres and vetting"
 
     def ready(self) -> None:
-        post_migrate.connect(_sync_roles, sender=self, dispatch_uid="accounts.sync_roles")
+        post_migrate.connect(_sync_roles, dispatch_uid="accounts.sync_roles")

@@ -15,12 +15,19 @@ from accounts.models import Role
 log = logging.getLogger(__name__)
 
 _ACCOUNT_VIEW = ["accounts.view_monitoringcentre", "accounts.view_organisation"]
+_TRIAGE = ["reporting.view_report", "reporting.triage_report", "reporting.view_incident"]
+_REPORT = ["reporting.add_report"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.RESIDENT: [],
-    Role.BUSINESS: [],
-    Role.OPERATOR: [*_ACCOUNT_VIEW],
-    Role.SUPERVISOR: [*_ACCOUNT_VIEW, "accounts.view_user", "accounts.view_vettingdecision"],
+    Role.RESIDENT: [*_REPORT],
+    Role.BUSINESS: [*_REPORT],
+    Role.OPERATOR: [*_ACCOUNT_VIEW, *_TRIAGE],
+    Role.SUPERVISOR: [
+        *_ACCOUNT_VIEW,
+        *_TRIAGE,
+        "accounts.view_user",
+        "accounts.view_vettingdecision",
+    ],
     Role.VETTING: [
         *_ACCOUNT_VIEW,
         "accounts.view_user",
@@ -39,6 +46,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.change_user",
         "accounts.view_vettingdecision",
         "accounts.vet_member",
+        *_TRIAGE,
+        "reporting.view_category",
+        "reporting.add_category",
+        "reporting.change_category",
     ],
 }
 
@@ -51,7 +62,7 @@ def _permissions(names: list[str]) -> list[Permission]:
             content_type__app_label=app_label, codename=codename
         ).first()
         if permission is None:
-            log.info("permission %s not installed yet; role groups will get it later", name)
+            log.debug("permission %s not installed yet; role groups will get it later", name)
             continue
         found.append(permission)
     return found

@@ -25,3 +25,14 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender} {self.key}"
+
+
+class Counter(models.Model):
+    """A named sequence without gaps: report references per centre and year, event `seq` per
+    centre. See `common.counters.next_value`."""
+
+    scope = models.CharField(max_length=100, unique=True)
+    value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.scope}={self.value}"

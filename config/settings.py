@@ -38,16 +38,20 @@ INSTALLED_APPS = [
     "rest_framework_gis",
     "knox",
     "drf_spectacular",
+    "django_filters",
     "drf_spectacular_sidecar",
     "channels",
     "common",
     "accounts",
+    "live",
+    "reporting",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -164,6 +168,7 @@ REST_FRAMEWORK = {
         "user": env_str("VIGIE_THROTTLE_USER", "600/min"),
         "login": env_str("VIGIE_THROTTLE_LOGIN", "10/min"),
         "enrolment": env_str("VIGIE_THROTTLE_ENROLMENT", "30/hour"),
+        "reports": env_str("VIGIE_THROTTLE_REPORTS", "30/hour"),
     },
     "NUM_PROXIES": env_int("VIGIE_NUM_PROXIES", 0, minimum=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -178,8 +183,25 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "ENUM_NAME_OVERRIDES": {
+        "PriorityEnum": "reporting.models.Priority",
+        "ReportStatusEnum": "reporting.models.Status",
+        "ReportSourceEnum": "reporting.models.Source",
+        "VettingStatusEnum": "accounts.models.VettingStatus",
+    },
 }
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+# --- reports ------------------------------------------------------------------------------------
+VIGIE_MAX_ACCURACY_M = env_int("VIGIE_MAX_ACCURACY_M", 500, minimum=1)
+VIGIE_REPORT_DESCRIPTION_MAX = env_int("VIGIE_REPORT_DESCRIPTION_MAX", 2000, minimum=100)
+VIGIE_MEDIA_MAX_FILES = env_int("VIGIE_MEDIA_MAX_FILES", 5, minimum=0)
+VIGIE_MEDIA_MAX_BYTES = env_int("VIGIE_MEDIA_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+VIGIE_PHOTO_MAX_PIXELS = env_int("VIGIE_PHOTO_MAX_PIXELS", 50_000_000, minimum=1_000_000)
+VIGIE_DUPLICATE_RADIUS_M = env_int("VIGIE_DUPLICATE_RADIUS_M", 150, minimum=1)
+VIGIE_DUPLICATE_WINDOW_MINUTES = env_int("VIGIE_DUPLICATE_WINDOW_MINUTES", 120, minimum=1)
+MEDIA_ROOT = Path(env_str("VIGIE_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+MEDIA_URL = "/media/"  # never served as a folder: attachments go through an authorised view
 
 # --- internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "fr"

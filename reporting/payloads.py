@@ -1,0 +1,66 @@
+"""A report as apps, consoles and events see it (API.md, "A report")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from common.geojson import PointField
+from reporting.models import Attachment, Report
+
+
+class AttachmentPayload(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "kind", "content_type", "size", "url"]
+
+    def get_url(self, attachment: Attachment) -> str:
+        # Never a public media folder: the file is served by an authorised view.
+        return reverse("report-media", args=[attachment.report_id, attachment.pk])
+
+
+class ReportPayload(serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    location = PointField()
+    centre = serializers.IntegerField(source="centre_id")
+    incident = serializers.IntegerField(source="incident_id", allow_null=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    media = AttachmentPayload(source="attachments", many=True)
+    cameras = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "reference",
+            "source",
+            "category",
+            "priority",
+            "status",
+            "description",
+            "location",
+            "accuracy_m",
+            "occurred_at",
+            "centre",
+            "created_at",
+            "media",
+            "cameras",
+            "incident",
+            "acknowledged_by",
+            "acknowledged_at",
+            "outcome",
+            "closing_note",
+            "closed_at",
+        ]
+
+    def get_cameras(self, report: Report) -> list[dict[str, Any]]:
+        # Camera links arrive with the camera registry (issue 4); until then, none.
+        return []
+
+
+def report_payload(report: Report) -> dict[str, Any]:
+    return ReportPayload(report).data

@@ -1,0 +1,48 @@
+"""Read-side questions about reports, scoped by who asks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.measure import D
+from django.db.models import QuerySet
+
+from common.errors import NotFound
+from reporting.models import Report
+
+
+def report_for_user(user, report_id: int, *, lock: bool = False) -> Report:  # noqa: ANN001
+    """The report if this user may see it, else the contract's 404 (whether or not it exists)."""
+    reports = Report.objects.visible_to(user)
+    if lock:
+        reports = reports.select_for_update(of=("self",))
+    report = reports.filter(pk=report_id).first()
+    if report is None:
+        raise NotFound("No such report.")
+    return report
+
+
+def with_details(reports: QuerySet[Report]) -> QuerySet[Report]:
+    """Everything a report's representation reads, in a fixed number of queries."""
+    return reports.select_related("category", "acknowledged_by").prefetch_related("attachments")
+
+
+def likely_duplicates(
+    report: Report, *, radius_m: int | None = None, window: timedelta | None = None
+) -> QuerySet[Report]:
+    """Reports of the same category near in space and time, nearest first (PostGIS)."""
+    radius_m = radius_m or settings.VIGIE_DUPLICATE_RADIUS_M
+    window = window or timedelta(minutes=settings.VIGIE_DUPLICATE_WINDOW_MINUTES)
+    return (
+        Report.objects.filter(
+            centre_id=report.centre_id,
+            category_id=report.category_id,
+            created_at__range=(report.created_at - window, report.created_at + window),
+            location__dwithin=(report.location, D(m=radius_m)),
+        )
+        .exclude(pk=report.pk)
+        .annotate(distance=Distance("location", report.location))
+        .order_by("distance", "-created_at")
+    )

@@ -1,0 +1,1 @@
+"""State changes of reports: intake (every source) and triage (operators)."""

@@ -1,0 +1,97 @@
+"""What operators do with a report: acknowledge, merge into an incident, close."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from common.errors import IllegalTransition, RuleBroken
+from live.services import publish
+from reporting.models import REPORT_TRANSITIONS, Incident, Outcome, Report, Status
+from reporting.payloads import report_payload
+
+
+def _locked(report: Report) -> Report:
+    return Report.objects.select_for_update().get(pk=report.pk)
+
+
+def _move(report: Report, to: str) -> None:
+    """Check the state machine; the caller holds the row lock and saves."""
+    if to not in REPORT_TRANSITIONS[report.status]:
+        raise IllegalTransition(
+            f"Report {report.reference} is {report.status}; it cannot become {to}.",
+            fields={"status": [report.status]},
+        )
+    report.status = to
+
+
+def _announce(report: Report) -> None:
+    publish(report.centre_id, "report.updated", report_payload(report))
+
+
+@transaction.atomic
+def acknowledge_report(report: Report, *, operator: User) -> Report:
+    """An operator takes the report: the centre sees who has it and since when."""
+    report = _locked(report)
+    _move(report, Status.ACKNOWLEDGED)
+    report.acknowledged_by, report.acknowledged_at = operator, timezone.now()
+    report.save(update_fields=["status", "acknowledged_by", "acknowledged_at", "updated_at"])
+    _announce(report)
+    return report
+
+
+@transaction.atomic
+def transition_report(report: Report, *, to: str) -> Report:
+    """Follow the intervention: dispatched, back to acknowledged, resolved (dispatch calls
+    this)."""
+    report = _locked(report)
+    _move(report, to)
+    report.save(update_fields=["status", "updated_at"])
+    _announce(report)
+    return report
+
+
+@transaction.atomic
+def close_report(report: Report, *, operator: User, outcome: str, note: str = "") -> Report:
+    report = _locked(report)
+    if outcome not in Outcome.values:
+        raise RuleBroken(f"Unknown outcome {outcome!r}.", fields={"outcome": Outcome.values})
+    _move(report, Status.CLOSED)
+    report.closed_by, report.closed_at = operator, timezone.now()
+    report.outcome, report.closing_note = outcome, note
+    fields = ["status", "closed_by", "closed_at", "outcome", "closing_note", "updated_at"]
+    report.save(update_fields=fields)
+    _announce(report)
+    return report
+
+
+@transaction.atomic
+def merge_reports(report: Report, *, into: Report, operator: User) -> Incident:
+    """Put both reports (and any incident either belongs to) into one incident."""
+    if report.pk == into.pk:
+        raise RuleBroken("A report cannot be merged into itself.", code="merge_into_self")
+    # Lock in id order, so two operators merging the same pair both ways cannot deadlock.
+    first, second = sorted([report.pk, into.pk])
+    rows = {r.pk: r for r in Report.objects.select_for_update().filter(pk__in=[first, second])}
+    report, into = rows[report.pk], rows[into.pk]
+    if report.centre_id != into.centre_id:
+        raise RuleBroken("Only reports of one centre can be merged.", code="other_centre")
+    incident = into.incident or report.incident
+    if incident is None:
+        incident = Incident.objects.create(centre_id=into.centre_id, created_by=operator)
+    absorbed = {i for i in (report.incident_id, into.incident_id) if i and i != incident.pk}
+    members = Report.objects.filter(pk__in=[report.pk, into.pk]) | Report.objects.filter(
+        incident_id__in=absorbed
+    )
+    members.update(incident=incident, updated_at=timezone.now())
+    Incident.objects.filter(pk__in=absorbed).delete()
+    references = list(
+        Report.objects.filter(incident=incident).order_by("pk").values("id", "reference")
+    )
+    publish(
+        incident.centre_id,
+        "incident.updated",
+        {"incident": incident.pk, "reports": references, "merged_by": operator.username},
+    )
+    return incident

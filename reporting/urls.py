@@ -1,0 +1,26 @@
+from django.urls import path
+
+from reporting import api
+
+urlpatterns = [
+    path("categories/", api.CategoryList.as_view(), name="categories"),
+    path("reports/", api.ReportListCreate.as_view(), name="reports"),
+    path("reports/<int:report_id>/", api.ReportDetail.as_view(), name="report"),
+    path(
+        "reports/<int:report_id>/acknowledge/",
+        api.AcknowledgeReport.as_view(),
+        name="report-acknowledge",
+    ),
+    path("reports/<int:report_id>/merge/", api.MergeReport.as_view(), name="report-merge"),
+    path("reports/<int:report_id>/close/", api.CloseReport.as_view(), name="report-close"),
+    path(
+        "reports/<int:report_id>/duplicates/",
+        api.ReportDuplicates.as_view(),
+        name="report-duplicates",
+    ),
+    path(
+        "reports/<int:report_id>/media/<int:attachment_id>/",
+        api.ReportMedia.as_view(),
+        name="report-media",
+    ),
+]
