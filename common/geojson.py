@@ -6,12 +6,16 @@ is why Debian 12's GDAL 3.6 warning gis.W001 may be silenced (see config/setting
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 from django.contrib.gis.geos import GEOSException, LinearRing, MultiPolygon, Point, Polygon
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ParseError
+
+from common.parsers import dict_without_duplicates
 
 # Members that turn a geometry into something else (RFC 7946 section 7.1).
 _SEMANTIC_MEMBERS = {"features", "geometry", "properties", "geometries"}
@@ -85,6 +89,13 @@ class PointField(serializers.Field):
     default_error_messages = {"invalid": "Expected a GeoJSON Point."}
 
     def to_internal_value(self, data: Any) -> Point:
+        if isinstance(data, str):  # a multipart form carries the GeoJSON as text
+            try:
+                data = json.loads(data, object_pairs_hook=dict_without_duplicates)
+            except (ValueError, ParseError) as exc:
+                raise serializers.ValidationError(
+                    "Expected a GeoJSON Point as JSON text.", code="invalid_geojson"
+                ) from exc
         return parse_point(data)
 
     def to_representation(self, value: Point) -> dict[str, Any]:

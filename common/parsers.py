@@ -15,7 +15,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def dict_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
@@ -34,7 +34,9 @@ class StrictJSONParser(JSONParser):
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = codecs.getreader(encoding)(stream).read()
-            return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+            return json.loads(
+                text, object_pairs_hook=dict_without_duplicates, parse_constant=_no_constants
+            )
         except ParseError:
             raise
         except (ValueError, UnicodeDecodeError) as exc:

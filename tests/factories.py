@@ -83,3 +83,23 @@ def enrol(username: str = "applicant", where: Point = PARIS_HOTEL_DE_VILLE) -> U
         address="1 place de l'Hôtel de Ville, 75004 Paris",
         address_location=where,
     )
+
+
+def point_json(point: Point) -> dict:
+    return {"type": "Point", "coordinates": [point.x, point.y]}
+
+
+def file_report(
+    author: User, where: Point = PARIS_HOTEL_DE_VILLE, category: str = "fight", **fields
+):  # noqa: ANN003
+    """A report made through the intake service, as the API makes it."""
+    from reporting.models import Category, Source
+    from reporting.services.intake import create_report
+
+    return create_report(
+        source=Source.BUSINESS if author.role == Role.BUSINESS else Source.RESIDENT,
+        author=author,
+        category=Category.objects.get(code=category),
+        location=where,
+        **fields,
+    )
