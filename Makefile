@@ -5,7 +5,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# The tests use the real local Redis (channel layer, cache) unless told otherwise.
+# The tests use the real local Redis (channel layer, cache), database 15, which they flush:
+# never a REDIS_URL that holds anything else.
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: run test lint format bootstrap check-deploy
@@ -21,7 +22,7 @@ run:
 
 test:
 	@bin/bootstrap test
-	@REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} $(PY) -m pytest $(PYTEST_ARGS); \
+	@REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS); \
 		status=$$?; if [ $$status -eq 5 ]; then echo "pytest collected no tests"; fi; exit $$status
 
 lint:

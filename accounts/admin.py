@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.gis.admin import GISModelAdmin
@@ -18,8 +21,29 @@ class OrganisationAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
+class MonitoringCentreForm(forms.ModelForm):
+    class Meta:
+        model = MonitoringCentre
+        fields = ["organisation", "slug", "name", "reference_prefix", "jurisdiction"]
+
+    def clean_jurisdiction(self):
+        # The map widget's text is parsed by GDAL, which would honour a `crs` member: refuse
+        # it, as every other geometry input does (why gis.W001 may be silenced).
+        try:
+            submitted = json.loads(self.data.get("jurisdiction") or "null")
+        except ValueError:
+            submitted = None  # WKT or garbage: GDAL's own parsing reports it
+        if isinstance(submitted, dict) and "crs" in submitted:
+            raise forms.ValidationError("A 'crs' member is not accepted: use WGS 84 GeoJSON.")
+        try:
+            return services.as_multipolygon(self.cleaned_data["jurisdiction"])
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+
 @admin.register(MonitoringCentre)
 class MonitoringCentreAdmin(GISModelAdmin):
+    form = MonitoringCentreForm
     gis_widget = VigieMapWidget
     list_display = ["name", "slug", "reference_prefix", "organisation"]
     list_filter = ["organisation"]
@@ -38,7 +62,7 @@ class VettingDecisionInline(admin.TabularInline):
         return False
 
 
-def _vetting_action(verb: str, service, reason: str):  # noqa: ANN001, ANN202
+def _vetting_action(verb: str, service, reason: str):
     def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
         done = 0
         for member in queryset:
@@ -60,8 +84,19 @@ class VigieUserAdmin(UserAdmin):
     list_display = ["username", "full_name", "role", "status", "email", "is_active"]
     list_filter = ["role", "status", "centres", "is_active"]
     search_fields = ["username", "full_name", "email", "phone"]
-    readonly_fields = ["status", "last_login", "date_joined"]
-    filter_horizontal = ["centres", "groups", "user_permissions"]
+    # Role, vetting status and the groups that follow from the role change only through the
+    # services (create_user, the vetting API and actions), which keep them consistent and
+    # write the history; the admin shows them.
+    readonly_fields = [
+        "role",
+        "status",
+        "groups",
+        "is_staff",
+        "is_superuser",
+        "last_login",
+        "date_joined",
+    ]
+    filter_horizontal = ["centres"]
     inlines = [VettingDecisionInline]
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
@@ -77,10 +112,14 @@ class VigieUserAdmin(UserAdmin):
         _vetting_action("approved", services.approve_member, "approved in the admin"),
     ]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Accounts are made by `create_user` or by enrolment, which set role, groups and status.
+        return False
+
     def has_vet_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.vet_member")
 
-    def formfield_for_dbfield(self, db_field, request, **kwargs):  # noqa: ANN001, ANN201
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "address_location":
             kwargs["widget"] = VigieMapWidget
         return super().formfield_for_dbfield(db_field, request, **kwargs)

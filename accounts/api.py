@@ -8,6 +8,7 @@ from django.core.validators import RegexValidator
 from django.middleware.csrf import get_token
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,14 +16,16 @@ from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, User
 from rest_framework.views import APIView
 
 from accounts import services
-from accounts.models import STAFF_ROLES, User, VettingStatus
+from accounts.models import STAFF_ROLES, Role, User, VettingStatus
 from accounts.permissions import requires
 from accounts.queries import member_for_user
-from common.errors import NotAllowed, error_body
+from common.errors import NotAllowed
 from common.geojson import PointField
 from common.idempotency import idempotent
 
 _THROTTLES = [AnonRateThrottle, UserRateThrottle, ScopedRateThrottle]
+# The apps that hold tokens: residents', businesses' and the police app (API.md, Conventions).
+TOKEN_ROLES = frozenset({Role.RESIDENT, Role.BUSINESS, Role.POLICE})
 
 
 class InvalidCredentials(NotAllowed):
@@ -76,6 +79,9 @@ class TokenLoginView(APIView):
         data = CredentialsInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = _authenticate(request, data.validated_data)
+        if user.role not in TOKEN_ROLES:
+            # Centre staff sign in with a session (and, with issue 9, a second factor).
+            raise NotAllowed("Staff sign in at /api/v1/auth/session/.", code="use_session_login")
         token = services.issue_app_token(user)
         return Response({"token": token, "role": user.role, "status": user.status})
 
@@ -122,10 +128,7 @@ class SessionLoginView(APIView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request) -> Response:
         if not request.user.is_authenticated:
-            return Response(
-                error_body("not_authenticated", "Not signed in."),
-                status=status.HTTP_401_UNAUTHORIZED,
-            )
+            raise NotAuthenticated("Not signed in.")
         logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

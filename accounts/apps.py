@@ -2,7 +2,7 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def _sync_roles(sender, **kwargs) -> None:  # noqa: ANN001 - Django's signal signature
+def _sync_roles(sender, **kwargs) -> None:
     # Permissions exist only after migrate has created them (app by app, in post_migrate), so
     # the role groups are brought in line after each app's, rather than in a data migration
     # that would run too early.

@@ -83,7 +83,7 @@ VETTING_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 class VigieUserManager(UserManager):
-    def create_superuser(self, username, email=None, password=None, **extra_fields):  # noqa: ANN001, ANN201
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
         # `createsuperuser` makes a platform administrator, already vetted.
         extra_fields.setdefault("role", Role.ADMIN)
         extra_fields.setdefault("status", VettingStatus.APPROVED)
@@ -122,7 +122,8 @@ class User(AbstractUser):
         constraints = [
             models.UniqueConstraint(
                 Lower("email"), name="user_email_unique_ci", condition=~models.Q(email="")
-            )
+            ),
+            models.UniqueConstraint(Lower("username"), name="user_username_unique_ci"),
         ]
 
     @property
@@ -136,7 +137,8 @@ class User(AbstractUser):
 class VettingDecision(models.Model):
     """One change of a member's vetting status: who decided, when, and why. Never edited."""
 
-    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="vetting_decisions")
+    # PROTECT: an account with a history is anonymised, never deleted with its history.
+    member = models.ForeignKey(User, on_delete=models.PROTECT, related_name="vetting_decisions")
     from_status = models.CharField(max_length=20, choices=VettingStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=VettingStatus.choices)
     decided_by = models.ForeignKey(

@@ -105,8 +105,11 @@ def change_vetting_status(member: User, *, to: str, by: User | None, reason: str
             f"A {member.status} account cannot become {to}.",
             fields={"status": [member.status]},
         )
-    if to in (VettingStatus.SUSPENDED, VettingStatus.REVOKED) and not reason.strip():
-        raise InvalidInput(fields={"reason": ["A reason is required to suspend or revoke."]})
+    reinstating = member.status == VettingStatus.SUSPENDED and to == VettingStatus.APPROVED
+    if (to != VettingStatus.APPROVED or reinstating) and not reason.strip():
+        raise InvalidInput(
+            fields={"reason": ["A reason is required to suspend, reinstate or revoke."]}
+        )
     VettingDecision.objects.create(
         member=member, from_status=member.status, to_status=to, decided_by=by, reason=reason
     )
@@ -155,6 +158,8 @@ def as_multipolygon(geometry: Polygon | MultiPolygon) -> MultiPolygon:
         geometry = geometry.make_valid()
         if isinstance(geometry, Polygon):
             geometry = MultiPolygon(geometry, srid=4326)
+    if not isinstance(geometry, MultiPolygon) or geometry.empty or geometry.area == 0:
+        raise InvalidInput("A jurisdiction must enclose an area.", code="empty_jurisdiction")
     return geometry
 
 
@@ -194,26 +199,30 @@ def create_user(
     full_name: str = "",
     address_location: Point | None = None,
 ) -> tuple[User, bool]:
-    """Create (or update) an account made by the city: already approved, unlike enrolment.
+    """Create an account made by the city (approved, unlike enrolment), or update one.
 
+    An existing account keeps its vetting status (a revoked member stays revoked: vetting
+    moves go through `change_vetting_status`), and its address unless a new point is given.
     Residents and businesses get an address point: the one given, which must lie in the
     centre's jurisdiction, or a point inside the jurisdiction.
     """
     if role not in Role.values:
         raise InvalidInput(fields={"role": [f"one of {', '.join(Role.values)}"]})
-    user = User.objects.select_for_update().filter(username=username).first()
+    user = User.objects.select_for_update().filter(username__iexact=username).first()
     created = user is None
-    user = user or User(username=username)
+    if created:
+        user = User(username=username, status=VettingStatus.APPROVED)
+    _refuse_duplicates(username=username, email=email, exclude=None if created else user)
     if role in PUBLIC_ROLES:
-        if address_location is None:
-            address_location = point_inside(centre)
-        elif not MonitoringCentre.objects.filter(
-            pk=centre.pk, jurisdiction__covers=address_location
-        ).exists():
-            raise OutsideJurisdiction(f"This address point is outside {centre.name}.")
-        user.address_location = address_location
+        if address_location is not None:
+            if not MonitoringCentre.objects.filter(
+                pk=centre.pk, jurisdiction__covers=address_location
+            ).exists():
+                raise OutsideJurisdiction(f"This address point is outside {centre.name}.")
+            user.address_location = address_location
+        elif user.address_location is None:
+            user.address_location = point_inside(centre)
     user.role = role
-    user.status = VettingStatus.APPROVED
     user.email = email or user.email
     user.full_name = full_name or user.full_name
     user.is_staff = user.is_superuser = role == Role.ADMIN
@@ -230,6 +239,6 @@ def create_user(
             member=user,
             from_status="",
             to_status=VettingStatus.APPROVED,
-            reason="created by the city",
+            reason="account created by the city (create_user)",
         )
     return user, created

@@ -160,7 +160,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return Response(error_body(code, message, fields), status=exc.status_code, headers=headers)
 
 
-def _wants_json(request: HttpRequest) -> bool:
+def wants_json(request: HttpRequest) -> bool:
     return request.path.startswith(("/api/", "/open311/", "/healthz")) or (
         "application/json" in request.headers.get("Accept", "")
     )
@@ -174,7 +174,7 @@ def _json_or_page(status_code: int, code: str, message: str, page: Any) -> Any:
             return JsonResponse(
                 error_body("too_large", "The request body is too large."), status=413
             )
-        if not _wants_json(request):
+        if not wants_json(request):
             return page(request, exception, **kwargs) if exception is not None else page(request)
         return JsonResponse(error_body(code, message), status=status_code)
 
@@ -189,7 +189,7 @@ permission_denied_view = _json_or_page(
 
 
 def server_error_view(request: HttpRequest) -> Any:
-    if not _wants_json(request):
+    if not wants_json(request):
         return defaults.server_error(request)
     return JsonResponse(
         error_body("server_error", "Internal error; it has been logged."), status=500
@@ -197,6 +197,6 @@ def server_error_view(request: HttpRequest) -> Any:
 
 
 def csrf_failure_view(request: HttpRequest, reason: str = "") -> Any:
-    if not _wants_json(request):
+    if not wants_json(request):
         return csrf.csrf_failure(request, reason)
     return JsonResponse(error_body("csrf_failed", f"CSRF check failed: {reason}"), status=403)

@@ -6,7 +6,6 @@ is why Debian 12's GDAL 3.6 warning gis.W001 may be silenced (see config/setting
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -15,7 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 
-from common.parsers import dict_without_duplicates
+from common.parsers import loads_strictly
 
 # Members that turn a geometry into something else (RFC 7946 section 7.1).
 _SEMANTIC_MEMBERS = {"features", "geometry", "properties", "geometries"}
@@ -49,14 +48,19 @@ def parse_point(value: Any) -> Point:
             "'coordinates' must be [longitude, latitude] or [longitude, latitude, altitude].",
             code="invalid_geojson",
         )
-    if not all(
-        isinstance(c, int | float) and not isinstance(c, bool) and math.isfinite(c)
-        for c in coordinates
+    try:
+        numbers = [float(c) for c in coordinates if isinstance(c, int | float)]
+    except OverflowError:  # a 400-digit integer is a number, but not a coordinate
+        numbers = []
+    if (
+        len(numbers) != len(coordinates)
+        or any(isinstance(c, bool) for c in coordinates)
+        or not all(math.isfinite(n) for n in numbers)
     ):
         raise serializers.ValidationError(
             "Coordinates must be finite numbers.", code="invalid_geojson"
         )
-    longitude, latitude = float(coordinates[0]), float(coordinates[1])
+    longitude, latitude = numbers[0], numbers[1]
     if not -180 <= longitude <= 180 or not -90 <= latitude <= 90:
         raise serializers.ValidationError(
             "Coordinates out of range: longitude must be within ±180 and latitude within ±90.",
@@ -91,8 +95,8 @@ class PointField(serializers.Field):
     def to_internal_value(self, data: Any) -> Point:
         if isinstance(data, str):  # a multipart form carries the GeoJSON as text
             try:
-                data = json.loads(data, object_pairs_hook=dict_without_duplicates)
-            except (ValueError, ParseError) as exc:
+                data = loads_strictly(data)
+            except ParseError as exc:
                 raise serializers.ValidationError(
                     "Expected a GeoJSON Point as JSON text.", code="invalid_geojson"
                 ) from exc
@@ -109,7 +113,7 @@ def _polygon(rings: Any) -> Polygon:
         )
     try:
         return Polygon(*[LinearRing([tuple(p[:2]) for p in ring]) for ring in rings], srid=4326)
-    except (TypeError, ValueError, IndexError, GEOSException) as exc:
+    except (TypeError, ValueError, IndexError, OverflowError, GEOSException) as exc:
         raise serializers.ValidationError(
             f"Bad polygon ring: {exc}", code="invalid_geojson"
         ) from exc

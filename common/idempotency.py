@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 
 from common.errors import InvalidInput, RuleBroken
 from common.models import IdempotencyRecord
@@ -26,7 +27,7 @@ HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 
 
-class _Refused(Exception):  # noqa: N818 - carries a non-2xx response out of the transaction
+class _Refused(Exception):
     def __init__(self, response: Response) -> None:
         self.response = response
 
@@ -39,7 +40,8 @@ def sender_of(request: Request) -> str:
     device = getattr(request, "device", None)
     if device is not None:
         return f"device:{device.pk}"
-    return f"anon:{request.META.get('REMOTE_ADDR', '')}"
+    # The same client address the throttles use, so it is right behind a reverse proxy too.
+    return f"anon:{BaseThrottle().get_ident(request)}"
 
 
 def _fingerprint(request: Request) -> str:

@@ -21,7 +21,7 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) is required")
-    SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105
+    SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105 - refused when DJANGO_DEBUG=0
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "common.middleware.ContractErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -83,9 +84,7 @@ TEMPLATES = [
 # PostgreSQL refuses new ones, and a fresh connection per request costs a connect plus PostGIS
 # initialisation (ARCHITECTURE.md, measurements).
 DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", "postgis://postgres@127.0.0.1:5432/vigie"), conn_max_age=0
-    )
+    "default": dj_database_url.parse(env_str("DATABASE_URL", "postgis:///vigie"), conn_max_age=0)
 }
 if DATABASES["default"]["ENGINE"] != "django.contrib.gis.db.backends.postgis":
     raise ImproperlyConfigured("DATABASE_URL must use the postgis:// scheme")
@@ -144,6 +143,8 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
     "TOKEN_TTL": timedelta(hours=env_int("VIGIE_TOKEN_TTL_HOURS", 24 * 30, minimum=1)),
     "AUTO_REFRESH": True,  # a phone in daily use keeps its token; an abandoned one expires
+    # ...but never beyond this, whatever the use: the member signs in again.
+    "AUTO_REFRESH_MAX_TTL": timedelta(days=env_int("VIGIE_TOKEN_MAX_AGE_DAYS", 180, minimum=1)),
 }
 SESSION_COOKIE_AGE = env_int("VIGIE_SESSION_AGE_SECONDS", 12 * 3600, minimum=300)  # one shift
 
@@ -170,7 +171,11 @@ REST_FRAMEWORK = {
         "enrolment": env_str("VIGIE_THROTTLE_ENROLMENT", "30/hour"),
         "reports": env_str("VIGIE_THROTTLE_REPORTS", "30/hour"),
     },
-    "NUM_PROXIES": env_int("VIGIE_NUM_PROXIES", 0, minimum=0),
+    # Behind a reverse proxy the client is the last address it adds to X-Forwarded-For;
+    # without this, every caller would share the proxy's address and its throttle.
+    "NUM_PROXIES": env_int(
+        "VIGIE_NUM_PROXIES", 1 if env_bool("DJANGO_BEHIND_TLS_PROXY", False) else 0, minimum=0
+    ),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -246,7 +251,9 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# API paths are exact (API.md): a missing slash is a JSON 404, not a redirect that drops a POST.
+APPEND_SLASH = False  # load balancers probe over plain HTTP
 
 # --- logging -----------------------------------------------------------------------------------
 LOGGING = {

@@ -22,7 +22,7 @@ def centre_group(centre_id: int) -> str:
     return f"centre.{centre_id}"
 
 
-def publish(centre: MonitoringCentre | int, type: str, data: dict[str, Any]) -> Event:  # noqa: A002
+def publish(centre: MonitoringCentre | int, type: str, data: dict[str, Any]) -> Event:
     """Write the event in the caller's transaction; send it to the centre's consoles after
     commit. Must be called inside `transaction.atomic()`."""
     centre_id = centre if isinstance(centre, int) else centre.pk

@@ -71,7 +71,7 @@ class ReportInput(serializers.Serializer):
     accuracy_m = serializers.FloatField(min_value=0, required=False, allow_null=True)
     occurred_at = serializers.DateTimeField(required=False, allow_null=True)
 
-    def validate_occurred_at(self, value):  # noqa: ANN001, ANN201
+    def validate_occurred_at(self, value):
         if value and value > timezone.now() + timezone.timedelta(minutes=5):
             raise ValidationError("This is in the future.")
         return value
@@ -116,7 +116,7 @@ class ReportListCreate(generics.ListAPIView):
             throttles.append(ScopedRateThrottle())
         return throttles
 
-    def get_queryset(self):  # noqa: ANN201
+    def get_queryset(self):
         reports = with_details(Report.objects.visible_to(self.request.user))
         near = self.request.query_params.get("near")
         if near:
@@ -130,7 +130,7 @@ class ReportListCreate(generics.ListAPIView):
             OpenApiParameter("near", str, description="lon,lat: nearest first"),
         ]
     )
-    def get(self, request: Request, *args, **kwargs) -> Response:  # noqa: ANN002, ANN003
+    def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
     @extend_schema(

@@ -94,7 +94,7 @@ class Incident(models.Model):
 
 
 class ReportQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ReportQuerySet:  # noqa: ANN001
+    def visible_to(self, user) -> ReportQuerySet:
         """What this person may see (STYLE.md rule 8): their own reports for a member of the
         public, their centres' for operators and supervisors, nothing for anyone else yet."""
         if not user.is_authenticated:

@@ -13,7 +13,7 @@ from common.errors import NotFound
 from reporting.models import Report
 
 
-def report_for_user(user, report_id: int, *, lock: bool = False) -> Report:  # noqa: ANN001
+def report_for_user(user, report_id: int, *, lock: bool = False) -> Report:
     """The report if this user may see it, else the contract's 404 (whether or not it exists)."""
     reports = Report.objects.visible_to(user)
     if lock:

@@ -4,7 +4,7 @@
   and an approved `resident`; `pending_resident` enrolled through the app;
 - `saint_denis`, Paris's neighbour, and its `outsider_vetting_officer`: the stranger every
   permission test needs;
-- `api`: a DRF client; `as_user(user)` returns one signed in with an app token.
+- `api`: a DRF client; `as_user(user)` returns one signed in as that user's app would be.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts import services
+from accounts.api import TOKEN_ROLES
 from accounts.models import Role
 from tests.factories import CentreFactory, UserFactory, enrol
 
@@ -24,6 +25,24 @@ def _fresh_throttles():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _categories(request):
+    # Loaded by a data migration; a transactional test's flush removes them for the next test.
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    if "transactional_db" in names or (marker and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")
+    elif "db" in names or marker:
+        request.getfixturevalue("db")
+    else:
+        return
+    from reporting.categories import ensure_default_categories
+    from reporting.models import Category
+
+    if not Category.objects.exists():
+        ensure_default_categories(Category)
 
 
 @pytest.fixture
@@ -94,9 +113,15 @@ def api():
 
 @pytest.fixture
 def as_user():
+    """A client signed in as the apps do: a token for members and police, a session for the
+    other staff (who cannot get a token)."""
+
     def client_for(user):
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {services.issue_app_token(user)}")
+        if user.role in TOKEN_ROLES:
+            client.credentials(HTTP_AUTHORIZATION=f"Token {services.issue_app_token(user)}")
+        else:
+            client.force_login(user)
         return client
 
     return client_for

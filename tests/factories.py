@@ -12,7 +12,7 @@ from accounts import services
 from accounts.models import MonitoringCentre, Role, User
 from common.geojson import parse_area
 
-PASSWORD = "correct-horse-battery"  # noqa: S105
+PASSWORD = "correct-horse-battery"
 
 # Real places (WGS 84), each well inside its commune.
 PARIS_HOTEL_DE_VILLE = Point(2.3522, 48.8566, srid=4326)
@@ -21,7 +21,7 @@ NICE_PLACE_MASSENA = Point(7.2700, 43.6975, srid=4326)
 LYON_BELLECOUR = Point(4.8320, 45.7578, srid=4326)  # outside every test centre
 
 
-def outline(name: str):  # noqa: ANN201
+def outline(name: str):
     path = settings.BASE_DIR / "data" / "boundaries" / f"{name}.geojson"
     return parse_area(json.loads(path.read_text(encoding="utf-8")))
 
@@ -37,7 +37,7 @@ class CentreFactory(factory.django.DjangoModelFactory):
     organisation_name = "Ville de Paris"
 
     @classmethod
-    def _create(cls, model_class, slug, name, reference_prefix, outline_name, organisation_name):  # noqa: ANN001, ANN206, PLR0913
+    def _create(cls, model_class, slug, name, reference_prefix, outline_name, organisation_name):
         centre, _ = services.create_centre(
             slug,
             name=name,
@@ -60,7 +60,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     address_location = None
 
     @classmethod
-    def _create(cls, model_class, username, role, centre, address_location):  # noqa: ANN001, ANN206
+    def _create(cls, model_class, username, role, centre, address_location):
         user, _ = services.create_user(
             username,
             role=role,
@@ -91,7 +91,7 @@ def point_json(point: Point) -> dict:
 
 def file_report(
     author: User, where: Point = PARIS_HOTEL_DE_VILLE, category: str = "fight", **fields
-):  # noqa: ANN003
+):
     """A report made through the intake service, as the API makes it."""
     from reporting.models import Category, Source
     from reporting.services.intake import create_report

@@ -2,39 +2,11 @@
 
 from django.db import migrations
 
-CATEGORIES = [
-    # code, French, English, default priority
-    ("assault", "Agression", "Assault", "high"),
-    ("theft", "Vol, vol à la tire", "Theft, pickpocketing", "normal"),
-    ("burglary", "Cambriolage", "Burglary", "high"),
-    ("drug_trafficking", "Trafic de stupéfiants", "Drug trafficking", "normal"),
-    ("illegal_dumping", "Dépôt sauvage", "Illegal dumping", "low"),
-    ("dangerous_parking", "Stationnement dangereux", "Dangerous parking", "low"),
-    ("traffic_violation", "Infraction routière", "Traffic violation", "normal"),
-    ("motorbike_rodeo", "Rodéo motorisé", "Motorbike rodeo", "high"),
-    ("fight", "Rixe, regroupement de bandes", "Fight, gang gathering", "high"),
-    ("street_harassment", "Harcèlement de rue", "Street harassment", "high"),
-    ("person_in_distress", "Personne en détresse, chute", "Person in distress, fall", "critical"),
-    ("crowd", "Attroupement", "Crowd, gathering", "normal"),
-    ("suspicious_package", "Colis suspect", "Suspicious package", "critical"),
-    ("fire", "Incendie, fumée", "Fire, smoke", "critical"),
-    ("damaged_street_furniture", "Mobilier urbain dégradé", "Damaged street furniture", "low"),
-    ("other", "Autre", "Other", "normal"),
-]
+from reporting.categories import ensure_default_categories
 
 
 def add_categories(apps, schema_editor):
-    Category = apps.get_model("reporting", "Category")
-    for position, (code, label_fr, label_en, priority) in enumerate(CATEGORIES):
-        Category.objects.update_or_create(
-            code=code,
-            defaults={
-                "label_fr": label_fr,
-                "label_en": label_en,
-                "default_priority": priority,
-                "position": position,
-            },
-        )
+    ensure_default_categories(apps.get_model("reporting", "Category"))
 
 
 class Migration(migrations.Migration):

@@ -79,7 +79,7 @@ def create_report(
     return report
 
 
-def _create(*, media: Sequence[CheckedMedia], stored: list[str], **fields) -> Report:  # noqa: ANN003
+def _create(*, media: Sequence[CheckedMedia], stored: list[str], **fields) -> Report:
     centre = centre_covering(fields["location"])
     if centre is None:
         raise OutsideJurisdiction(fields={"location": ["outside every jurisdiction"]})

@@ -177,7 +177,8 @@ def test_create_user_is_idempotent(paris):
     assert User.objects.get(username="dupont").role == "supervisor"
 
 
-def test_seed_demo_is_idempotent_and_prints_the_accounts(db):
+def test_seed_demo_is_idempotent_and_prints_the_accounts(db, settings):
+    settings.DEBUG = True  # as under `make run`
     first, lines = run("seed_demo")
     counts = (User.objects.count(), MonitoringCentre.objects.count())
     again, _ = run("seed_demo")
@@ -193,3 +194,88 @@ def test_seed_demo_is_idempotent_and_prints_the_accounts(db):
     assert User.objects.get(username="paris-applicant").status == "pending"
     nice = MonitoringCentre.objects.get(slug="nice-csu")
     assert User.objects.get(username="nice-resident").centres.get() == nice
+
+
+def test_seed_demo_refuses_a_production_system(db, settings):
+    settings.DEBUG = False
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("seed_demo", stdout=out)
+    assert json.loads(out.getvalue().strip().splitlines()[-1])["error"]["code"] == "command_error"
+    assert not User.objects.exists()
+
+
+def test_create_user_leaves_a_revoked_member_revoked_and_at_home(paris, vetting_officer):
+    from django.contrib.gis.geos import Point
+
+    from accounts import services
+
+    home = Point(2.3400, 48.8600, srid=4326)
+    run(
+        "create_user",
+        "voisin",
+        "--role",
+        "resident",
+        "--centre",
+        "paris-csu",
+        "--password",
+        PASSWORD,
+        "--lon",
+        "2.34",
+        "--lat",
+        "48.86",
+    )
+    member = User.objects.get(username="voisin")
+    services.revoke_member(member, by=vetting_officer, reason="abuse")
+    history = member.vetting_decisions.count()
+
+    again, _ = run(
+        "create_user",
+        "voisin",
+        "--role",
+        "resident",
+        "--centre",
+        "paris-csu",
+        "--password",
+        PASSWORD,
+    )
+
+    member.refresh_from_db()
+    assert again["status"] == member.status == "revoked"
+    assert member.address_location.equals_exact(home, 1e-9)
+    assert member.vetting_decisions.count() == history
+
+
+def test_create_user_with_a_taken_email_ends_with_a_json_error(paris, resident):
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "create_user",
+            "other",
+            "--role",
+            "operator",
+            "--centre",
+            "paris-csu",
+            "--password",
+            PASSWORD,
+            "--email",
+            "RESIDENT@example.org",
+            stdout=out,
+        )
+    error = json.loads(out.getvalue().strip().splitlines()[-1])["error"]
+    assert error["code"] == "duplicate_email"
+    assert not User.objects.filter(username="other").exists()
+
+
+def test_a_polygon_without_area_is_refused_and_nothing_is_left(db, tmp_path):
+    from accounts.models import Organisation
+
+    flat = tmp_path / "flat.geojson"
+    flat.write_text('{"type": "Polygon", "coordinates": [[[2,48],[3,48],[2,48],[2,48]]]}')
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "create_centre", "flat-csu", "--name", "Flat", "--jurisdiction", str(flat), stdout=out
+        )
+    assert "error" in json.loads(out.getvalue().strip().splitlines()[-1])
+    assert not Organisation.objects.exists()

@@ -5,23 +5,35 @@ from __future__ import annotations
 import pytest
 
 from accounts import services
-from tests.factories import PASSWORD, enrol
+from tests.factories import PASSWORD
 
 TOKEN_URL = "/api/v1/auth/token/"
 SESSION_URL = "/api/v1/auth/session/"
 
 
-def test_token_login_returns_a_working_token_with_role_and_status(api, vetting_officer):
-    response = api.post(TOKEN_URL, {"username": "vetting", "password": PASSWORD}, format="json")
+def test_token_login_returns_a_working_token_with_role_and_status(api, resident):
+    assert api.get("/api/v1/reports/").status_code == 401
+    response = api.post(TOKEN_URL, {"username": "resident", "password": PASSWORD}, format="json")
 
     assert response.status_code == 200
     body = response.json()
-    assert body["role"] == "vetting"
-    assert body["status"] == "approved"
-    member = enrol("applicant")
+    assert (body["role"], body["status"]) == ("resident", "approved")
     api.credentials(HTTP_AUTHORIZATION=f"Token {body['token']}")
-    approved = api.post(f"/api/v1/residents/{member.pk}/approve/", {}, format="json")
-    assert approved.status_code == 200
+    assert api.get("/api/v1/reports/").status_code == 200
+
+
+def test_the_police_app_gets_a_token(api, police_officer):
+    response = api.post(TOKEN_URL, {"username": "police", "password": PASSWORD}, format="json")
+    assert response.status_code == 200
+    assert response.json()["role"] == "police"
+
+
+@pytest.mark.parametrize("who", ["operator", "vetting_officer", "admin_user"])
+def test_centre_staff_are_sent_to_the_session_login(api, request, who):
+    user = request.getfixturevalue(who)
+    response = api.post(TOKEN_URL, {"username": user.username, "password": PASSWORD}, format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "use_session_login"
 
 
 def test_a_pending_member_gets_a_token_and_learns_they_are_pending(api, pending_resident):

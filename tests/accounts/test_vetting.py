@@ -96,11 +96,14 @@ def test_revoking_ends_every_app_session(vetting_officer, as_user):
     client = as_user(member)
     assert AuthToken.objects.filter(user=member).exists()
 
+    assert client.get("/api/v1/reports/").status_code == 200
+
     services.revoke_member(member, by=vetting_officer, reason="fraudulent reports")
 
     assert not AuthToken.objects.filter(user=member).exists()
-    response = client.post("/api/v1/auth/session/", {}, format="json")
-    assert response.status_code != 200
+    response = client.get("/api/v1/reports/")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
 
 
 class TestThroughTheApi:

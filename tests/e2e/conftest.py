@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -41,6 +42,12 @@ def page():
         browser.close()
 
 
+def _database_url(db: dict) -> str:
+    """The test database as a DATABASE_URL (socket or TCP, as the tests themselves connect)."""
+    where = db["HOST"] + (f":{db['PORT']}" if db["PORT"] else "")
+    return f"postgis://{quote(db['USER'] or '')}@{where}/{db['NAME']}"
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -58,7 +65,7 @@ def daphne_server(transactional_db):
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgis://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": _database_url(db),
         "DJANGO_DEBUG": "1",
         "VIGIE_MAP_TILES_URL": f"http://127.0.0.1:{port}/no-tiles/{{z}}/{{x}}/{{y}}.png",
     }

@@ -64,7 +64,7 @@ def test_twenty_concurrent_reports_get_twenty_consecutive_references(paris):
         try:
             barrier.wait()
             file_report(resident)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+        except Exception as exc:
             errors.append(exc)
         finally:
             connection.close()

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from django.contrib.gis.geos import Point
@@ -9,6 +8,7 @@ from django.core.management.base import CommandError
 from accounts import services
 from accounts.models import MonitoringCentre, Role
 from common.commands import JsonCommand
+from config.env import env_str
 
 
 class Command(JsonCommand):
@@ -25,7 +25,7 @@ class Command(JsonCommand):
         parser.add_argument("--lat", type=float)
 
     def run(self, **options: Any) -> dict[str, Any]:
-        password = options["password"] or os.environ.get("VIGIE_PASSWORD")
+        password = options["password"] or env_str("VIGIE_PASSWORD")
         if not password:
             raise CommandError("give --password or set VIGIE_PASSWORD")
         centre = MonitoringCentre.objects.filter(slug=options["centre"]).first()

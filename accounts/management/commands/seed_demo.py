@@ -6,17 +6,17 @@ changed password survives), and the same credentials are printed every time.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.db import transaction
+from django.core.management.base import CommandError
 
 from accounts import services
 from accounts.management.commands.create_centre import read_area_file
 from accounts.models import Role, User
 from common.commands import JsonCommand
+from config.env import env_str
 
 BOUNDARIES = settings.BASE_DIR / "data" / "boundaries"
 
@@ -46,9 +46,16 @@ DEFAULT_PASSWORD = "vigie-demo-2026"  # noqa: S105 - printed on purpose: these a
 class Command(JsonCommand):
     help = "Load the demo city (idempotent) and print its credentials."
 
-    @transaction.atomic
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--force", action="store_true", help="load the demo even with DJANGO_DEBUG=0"
+        )
+
     def run(self, **options: Any) -> dict[str, Any]:
-        password = os.environ.get("VIGIE_DEMO_PASSWORD", DEFAULT_PASSWORD)
+        if not settings.DEBUG and not options["force"]:
+            # Demo accounts with a published password have no place on a real system.
+            raise CommandError("refusing to load demo accounts with DJANGO_DEBUG=0 (use --force)")
+        password = env_str("VIGIE_DEMO_PASSWORD", DEFAULT_PASSWORD)
         accounts: list[tuple[str, str, str]] = []
         created = 0
         for slug, name, prefix, organisation, outline, (address, lon, lat) in CENTRES:

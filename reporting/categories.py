@@ -1,0 +1,35 @@
+"""The categories a report starts with (issue 3); cities add or deactivate their own in the
+admin. Used by the data migration that loads them, and by the tests after a flush."""
+
+CATEGORIES = [
+    # code, French, English, default priority
+    ("assault", "Agression", "Assault", "high"),
+    ("theft", "Vol, vol à la tire", "Theft, pickpocketing", "normal"),
+    ("burglary", "Cambriolage", "Burglary", "high"),
+    ("drug_trafficking", "Trafic de stupéfiants", "Drug trafficking", "normal"),
+    ("illegal_dumping", "Dépôt sauvage", "Illegal dumping", "low"),
+    ("dangerous_parking", "Stationnement dangereux", "Dangerous parking", "low"),
+    ("traffic_violation", "Infraction routière", "Traffic violation", "normal"),
+    ("motorbike_rodeo", "Rodéo motorisé", "Motorbike rodeo", "high"),
+    ("fight", "Rixe, regroupement de bandes", "Fight, gang gathering", "high"),
+    ("street_harassment", "Harcèlement de rue", "Street harassment", "high"),
+    ("person_in_distress", "Personne en détresse, chute", "Person in distress, fall", "critical"),
+    ("crowd", "Attroupement", "Crowd, gathering", "normal"),
+    ("suspicious_package", "Colis suspect", "Suspicious package", "critical"),
+    ("fire", "Incendie, fumée", "Fire, smoke", "critical"),
+    ("damaged_street_furniture", "Mobilier urbain dégradé", "Damaged street furniture", "low"),
+    ("other", "Autre", "Other", "normal"),
+]
+
+
+def ensure_default_categories(category_model) -> None:  # noqa: ANN001 - a historical model
+    for position, (code, label_fr, label_en, priority) in enumerate(CATEGORIES):
+        category_model.objects.get_or_create(
+            code=code,
+            defaults={
+                "label_fr": label_fr,
+                "label_en": label_en,
+                "default_priority": priority,
+                "position": position,
+            },
+        )
