@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.gis.db import models
 
-from accounts.models import PUBLIC_ROLES, MonitoringCentre, Role
+from accounts.models import PUBLIC_ROLES, MonitoringCentre, Role, User
 
 # Staff who see and triage every report of the centres they serve.
 TRIAGE_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR})
@@ -94,7 +94,7 @@ class Incident(models.Model):
 
 
 class ReportQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ReportQuerySet:
+    def visible_to(self, user: User) -> ReportQuerySet:
         """What this person may see (STYLE.md rule 8): their own reports for a member of the
         public, their centres' for operators and supervisors, nothing for anyone else yet."""
         if not user.is_authenticated:

@@ -9,11 +9,12 @@ from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.measure import D
 from django.db.models import QuerySet
 
+from accounts.models import User
 from common.errors import NotFound
 from reporting.models import Report
 
 
-def report_for_user(user, report_id: int, *, lock: bool = False) -> Report:
+def report_for_user(user: User, report_id: int, *, lock: bool = False) -> Report:
     """The report if this user may see it, else the contract's 404 (whether or not it exists)."""
     reports = Report.objects.visible_to(user)
     if lock:

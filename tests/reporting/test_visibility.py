@@ -129,3 +129,26 @@ def _point(lon, lat):
     from django.contrib.gis.geos import Point
 
     return Point(lon, lat, srid=4326)
+
+
+def test_a_report_made_through_the_api_is_in_the_admin_and_the_residents_list(
+    as_user, resident, admin_user, client
+):
+    created = (
+        as_user(resident)
+        .post(
+            URL,
+            {"category": "theft", "location": {"type": "Point", "coordinates": [2.3522, 48.8566]}},
+            format="json",
+        )
+        .json()
+    )
+
+    assert created["id"] in ids(as_user(resident).get(URL))
+    client.force_login(admin_user)
+    changelist = client.get("/admin/reporting/report/")
+    assert changelist.status_code == 200
+    assert created["reference"] in changelist.content.decode()
+    page = client.get(f"/admin/reporting/report/{created['id']}/change/")
+    assert page.status_code == 200
+    assert created["reference"] in page.content.decode()
