@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.validators import RegexValidator
 from django.middleware.csrf import get_token
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -66,6 +66,16 @@ class TokenLoginView(APIView):
 
     @extend_schema(
         request=CredentialsInput,
+        examples=[
+            OpenApiExample(
+                "Sign-in", value={"username": "camille", "password": "…"}, request_only=True
+            ),
+            OpenApiExample(
+                "A pending member",
+                value={"token": "3f9c…", "role": "resident", "status": "pending"},
+                response_only=True,
+            ),
+        ],
         responses=inline_serializer(
             "TokenLogin",
             {
@@ -164,7 +174,31 @@ class ResidentEnrolmentView(APIView):
     throttle_classes = _THROTTLES
     throttle_scope = "enrolment"
 
-    @extend_schema(request=EnrolmentInput, responses={201: EnrolmentOutput})
+    @extend_schema(
+        request=EnrolmentInput,
+        responses={201: EnrolmentOutput},
+        examples=[
+            OpenApiExample(
+                "Enrolment",
+                value={
+                    "username": "camille",
+                    "password": "a-long-passphrase",
+                    "email": "camille@example.org",
+                    "phone": "+33 6 12 34 56 78",
+                    "full_name": "Camille Martin",
+                    "address": "5 rue de l'Hôtel de Ville, 06000 Nice",
+                    "address_location": {"type": "Point", "coordinates": [7.2753, 43.6971]},
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Pending in Nice",
+                value={"id": 42, "status": "pending", "centre": 2},
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
+    )
     @idempotent
     def post(self, request: Request) -> Response:
         data = EnrolmentInput(data=request.data)
@@ -193,7 +227,16 @@ class VettingActionView(APIView):
         "revoke": services.revoke_member,
     }
 
-    @extend_schema(request=VettingInput, responses=VettingOutput)
+    @extend_schema(
+        request=VettingInput,
+        responses=VettingOutput,
+        examples=[
+            OpenApiExample(
+                "Suspension", value={"reason": "Repeated false reports"}, request_only=True
+            ),
+            OpenApiExample("Result", value={"id": 42, "status": "suspended"}, response_only=True),
+        ],
+    )
     def post(self, request: Request, member_id: int) -> Response:
         data = VettingInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -191,7 +191,11 @@ class AcknowledgeReport(_TriageView):
 
 
 class MergeReport(_TriageView):
-    @extend_schema(request=MergeInput, responses=ReportPayload)
+    @extend_schema(
+        request=MergeInput,
+        responses=ReportPayload,
+        examples=[OpenApiExample("Merge", value={"into": 1234}, request_only=True)],
+    )
     def post(self, request: Request, report_id: int) -> Response:
         data = MergeInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -203,7 +207,17 @@ class MergeReport(_TriageView):
 
 
 class CloseReport(_TriageView):
-    @extend_schema(request=CloseInput, responses=ReportPayload)
+    @extend_schema(
+        request=CloseInput,
+        responses=ReportPayload,
+        examples=[
+            OpenApiExample(
+                "Forwarded",
+                value={"outcome": "forwarded", "note": "Sent to the city's cleaning service"},
+                request_only=True,
+            )
+        ],
+    )
     def post(self, request: Request, report_id: int) -> Response:
         data = CloseInput(data=request.data)
         data.is_valid(raise_exception=True)
