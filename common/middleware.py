@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework.response import Response
 
 from common.errors import error_body, wants_json
 
@@ -26,6 +27,7 @@ class ContractErrorsMiddleware:
         answer = _ANSWERS.get(response.status_code)
         if (
             answer is None
+            or isinstance(response, Response)  # DRF's, already in the contract (or Open311's)
             or not wants_json(request)
             or response.get("Content-Type", "").startswith("application/json")
         ):

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("reporting.urls")),
+    path("open311/v2/", include("reporting.open311_urls")),
 ]
 
 handler400 = "common.errors.bad_request_view"
