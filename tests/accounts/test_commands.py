@@ -22,6 +22,14 @@ def run(*args):
     return json.loads(lines[-1]), lines
 
 
+def fail(*args):
+    """Run a command that must fail; return the error object of its last line."""
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command(*args, stdout=out)
+    return json.loads(out.getvalue().strip().splitlines()[-1])["error"]
+
+
 def test_create_centre_creates_then_updates(db):
     first, _ = run(
         "create_centre",
@@ -72,12 +80,8 @@ def test_create_centre_derives_a_prefix_from_the_slug(db):
 def test_create_centre_with_an_unreadable_file_ends_with_a_json_error(db, tmp_path):
     bad = tmp_path / "bad.geojson"
     bad.write_text('{"type": "Point", "coordinates": [2, 48]}')
-    out = io.StringIO()
-    with pytest.raises(CommandError):
-        call_command(
-            "create_centre", "x-csu", "--name", "X", "--jurisdiction", str(bad), stdout=out
-        )
-    assert "error" in json.loads(out.getvalue().strip().splitlines()[-1])
+    error = fail("create_centre", "x-csu", "--name", "X", "--jurisdiction", str(bad))
+    assert error["message"]
     assert not MonitoringCentre.objects.exists()
 
 
@@ -129,24 +133,20 @@ def test_a_resident_without_a_point_gets_one_inside_the_centre(paris):
 
 
 def test_a_resident_point_outside_the_centre_is_refused(paris):
-    out = io.StringIO()
-    with pytest.raises(CommandError):
-        call_command(
-            "create_user",
-            "voisin",
-            "--role",
-            "resident",
-            "--centre",
-            "paris-csu",
-            "--password",
-            PASSWORD,
-            "--lon",
-            "7.27",
-            "--lat",
-            "43.70",
-            stdout=out,
-        )
-    error = json.loads(out.getvalue().strip().splitlines()[-1])["error"]
+    error = fail(
+        "create_user",
+        "voisin",
+        "--role",
+        "resident",
+        "--centre",
+        "paris-csu",
+        "--password",
+        PASSWORD,
+        "--lon",
+        "7.27",
+        "--lat",
+        "43.70",
+    )
     assert error["code"] == "outside_jurisdiction"
     assert not User.objects.filter(username="voisin").exists()
 
@@ -198,10 +198,8 @@ def test_seed_demo_is_idempotent_and_prints_the_accounts(db, settings):
 
 def test_seed_demo_refuses_a_production_system(db, settings):
     settings.DEBUG = False
-    out = io.StringIO()
-    with pytest.raises(CommandError):
-        call_command("seed_demo", stdout=out)
-    assert json.loads(out.getvalue().strip().splitlines()[-1])["error"]["code"] == "command_error"
+    error = fail("seed_demo")
+    assert error["code"] == "command_error"
     assert not User.objects.exists()
 
 
@@ -247,22 +245,18 @@ def test_create_user_leaves_a_revoked_member_revoked_and_at_home(paris, vetting_
 
 
 def test_create_user_with_a_taken_email_ends_with_a_json_error(paris, resident):
-    out = io.StringIO()
-    with pytest.raises(CommandError):
-        call_command(
-            "create_user",
-            "other",
-            "--role",
-            "operator",
-            "--centre",
-            "paris-csu",
-            "--password",
-            PASSWORD,
-            "--email",
-            "RESIDENT@example.org",
-            stdout=out,
-        )
-    error = json.loads(out.getvalue().strip().splitlines()[-1])["error"]
+    error = fail(
+        "create_user",
+        "other",
+        "--role",
+        "operator",
+        "--centre",
+        "paris-csu",
+        "--password",
+        PASSWORD,
+        "--email",
+        "RESIDENT@example.org",
+    )
     assert error["code"] == "duplicate_email"
     assert not User.objects.filter(username="other").exists()
 
@@ -272,10 +266,6 @@ def test_a_polygon_without_area_is_refused_and_nothing_is_left(db, tmp_path):
 
     flat = tmp_path / "flat.geojson"
     flat.write_text('{"type": "Polygon", "coordinates": [[[2,48],[3,48],[2,48],[2,48]]]}')
-    out = io.StringIO()
-    with pytest.raises(CommandError):
-        call_command(
-            "create_centre", "flat-csu", "--name", "Flat", "--jurisdiction", str(flat), stdout=out
-        )
-    assert "error" in json.loads(out.getvalue().strip().splitlines()[-1])
+    error = fail("create_centre", "flat-csu", "--name", "Flat", "--jurisdiction", str(flat))
+    assert error["message"]
     assert not Organisation.objects.exists()
