@@ -9,6 +9,9 @@ PORT ?= 8000
 # never a REDIS_URL that holds anything else.
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
+# State changes and reads are typed and checked (STYLE.md rule 17).
+TYPED = $(wildcard */services.py */services/*.py */queries.py) common/counters.py common/idempotency.py
+
 .PHONY: run test lint format bootstrap check-deploy
 
 run:
@@ -29,6 +32,7 @@ lint:
 	@bin/bootstrap run >/dev/null
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy $(TYPED)
 
 format:
 	@$(VENV)/bin/ruff format .

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.gis.db import models
 from django.core.validators import RegexValidator
@@ -113,7 +115,7 @@ class User(AbstractUser):
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.FRENCH)
     centres = models.ManyToManyField(MonitoringCentre, related_name="members", blank=True)
 
-    objects = VigieUserManager()
+    objects: ClassVar[VigieUserManager] = VigieUserManager()
 
     REQUIRED_FIELDS = ["email"]
 

@@ -155,7 +155,7 @@ def as_multipolygon(geometry: Polygon | MultiPolygon) -> MultiPolygon:
         geometry.transform(4326)
     geometry.srid = 4326
     if not geometry.valid:
-        geometry = geometry.make_valid()
+        geometry = geometry.make_valid()  # type: ignore[attr-defined]  # GEOS ≥ 3.8, not in stubs
         if isinstance(geometry, Polygon):
             geometry = MultiPolygon(geometry, srid=4326)
     if not isinstance(geometry, MultiPolygon) or geometry.empty or geometry.area == 0:
@@ -208,11 +208,10 @@ def create_user(
     """
     if role not in Role.values:
         raise InvalidInput(fields={"role": [f"one of {', '.join(Role.values)}"]})
-    user = User.objects.select_for_update().filter(username__iexact=username).first()
-    created = user is None
-    if created:
-        user = User(username=username, status=VettingStatus.APPROVED)
-    _refuse_duplicates(username=username, email=email, exclude=None if created else user)
+    existing = User.objects.select_for_update().filter(username__iexact=username).first()
+    created = existing is None
+    user = existing or User(username=username, status=VettingStatus.APPROVED)
+    _refuse_duplicates(username=username, email=email, exclude=existing)
     if role in PUBLIC_ROLES:
         if address_location is not None:
             if not MonitoringCentre.objects.filter(

@@ -149,8 +149,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, exceptions.ValidationError):
         code, message, fields = _render_validation_error(exc)
     else:
-        code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), None)
-        code = code or _first_code(exc.detail) or "error"
+        known = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), None)
+        code = known or _first_code(exc.detail) or "error"
         message, fields = str(_messages(exc.detail)), {}
         if isinstance(exc, exceptions.Throttled):
             headers["Retry-After"] = str(max(math.ceil(exc.wait or 1), 1))

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("reporting.urls")),
     path("open311/v2/", include("reporting.open311_urls")),
+    path("app/", include("reporting.web_urls")),
 ]
 
 handler400 = "common.errors.bad_request_view"

@@ -82,7 +82,7 @@ def check_uploads(files: list[UploadedFile]) -> list[CheckedMedia]:
 
 def check_upload(upload: UploadedFile) -> CheckedMedia:
     name = upload.name or "file"
-    if upload.size > settings.VIGIE_MEDIA_MAX_BYTES:
+    if (upload.size or 0) > settings.VIGIE_MEDIA_MAX_BYTES:
         raise MediaTooLarge(
             f"{name} is {upload.size} bytes; the limit is {settings.VIGIE_MEDIA_MAX_BYTES}.",
             fields={"media": [f"{name}: too large"]},
@@ -131,11 +131,13 @@ def strip_photo_metadata(content: bytes, content_type: str, name: str = "photo")
             if image.info.get("icc_profile"):
                 options["icc_profile"] = image.info["icc_profile"]
             pillow_format = _PILLOW_FORMAT[content_type]
+            clean: Image.Image = image
             if pillow_format == "JPEG":
-                image = image.convert("RGB") if image.mode not in ("RGB", "L", "CMYK") else image
+                if image.mode not in ("RGB", "L", "CMYK"):
+                    clean = image.convert("RGB")
                 options.update(quality=92, optimize=True)
             out = io.BytesIO()
-            image.save(out, format=pillow_format, **options)
+            clean.save(out, format=pillow_format, **options)
             return out.getvalue()
     except (
         UnidentifiedImageError,

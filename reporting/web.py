@@ -1,0 +1,114 @@
+"""The resident web app (`/app/`): one page whose script and styles are static files.
+
+The page only talks to the public API (API.md) with an app token, like the mobile apps; this
+view renders the shell and the few settings the script needs, under a Content-Security-Policy
+that allows no inline script or style and no other origin than the map tiles'.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.gis.db.models import Extent
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+from accounts.models import PUBLIC_ROLES, MonitoringCentre
+
+# Where the map opens before the first position fix (or when geolocation is refused) if no
+# centre exists yet: mainland France, as the admin's map widget does.
+FRANCE = (-5.2, 41.3, 9.6, 51.1)
+# A position known worse than this asks the person to drag the pin to the exact place.
+POOR_ACCURACY_M = 100
+# The accuracy sent when the person placed the pin themselves.
+PLACED_ACCURACY_M = 5
+
+_HOST_SOURCE = re.compile(r"^(\*\.)?[A-Za-z0-9.-]+(:[0-9]+)?$|^\[[0-9A-Fa-f:.]+\](:[0-9]+)?$")
+
+
+def tiles_source(tiles_url: str) -> str | None:
+    """The CSP source expression that lets the page load `tiles_url`'s images.
+
+    None when the tiles come from this site (a relative URL). A subdomain template such as
+    `https://{a-c}.tiles.example.org/…` becomes `https://*.tiles.example.org`.
+    """
+    parts = urlsplit(tiles_url)
+    if not parts.netloc:
+        return None
+    host = parts.netloc.rsplit("@", 1)[-1]
+    host = re.sub(r"^\{[^}]*\}\.", "*.", host)
+    if not _HOST_SOURCE.match(host):
+        # Set by whoever deploys, never by a visitor; refuse rather than write it into a header.
+        raise ImproperlyConfigured(f"VIGIE_MAP_TILES_URL has an unusable host: {tiles_url!r}")
+    return f"{parts.scheme}://{host}" if parts.scheme else host
+
+
+def content_security_policy(tiles_url: str) -> str:
+    images = ["'self'", "data:", "blob:"]  # blob: previews the photos before they are sent
+    tiles = tiles_source(tiles_url)
+    if tiles:
+        images.append(tiles)
+    directives = {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": images,
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
+
+
+def _default_extent() -> list[float]:
+    """The area every centre covers: where a resident of this deployment is likely to be."""
+    extent = MonitoringCentre.objects.aggregate(extent=Extent("jurisdiction"))["extent"]
+    return list(extent or FRANCE)
+
+
+def _language(request: HttpRequest) -> str:
+    # LocaleMiddleware chose from Accept-Language among settings.LANGUAGES; French otherwise.
+    language = getattr(request, "LANGUAGE_CODE", "") or ""
+    return "en" if language.startswith("en") else "fr"
+
+
+def app_config(request: HttpRequest) -> dict[str, Any]:
+    """What the script needs, rendered as a JSON data block (never as code)."""
+    return {
+        "language": _language(request),
+        "timeZone": settings.TIME_ZONE,
+        "tilesUrl": settings.VIGIE_MAP_TILES_URL,
+        "tilesAttribution": "openstreetmap.org" in urlsplit(settings.VIGIE_MAP_TILES_URL).netloc,
+        "defaultExtent": _default_extent(),
+        "poorAccuracyM": POOR_ACCURACY_M,
+        "placedAccuracyM": PLACED_ACCURACY_M,
+        "maxAccuracyM": settings.VIGIE_MAX_ACCURACY_M,
+        "maxFiles": settings.VIGIE_MEDIA_MAX_FILES,
+        "maxFileBytes": settings.VIGIE_MEDIA_MAX_BYTES,
+        "descriptionMax": settings.VIGIE_REPORT_DESCRIPTION_MAX,
+        "memberRoles": sorted(PUBLIC_ROLES),
+        "api": {
+            "token": reverse("auth-token"),
+            "categories": reverse("categories"),
+            "reports": reverse("reports"),
+        },
+    }
+
+
+@require_safe
+def resident_app(request: HttpRequest) -> HttpResponse:
+    config = app_config(request)
+    response = render(request, "resident/app.html", {"config": config})
+    response["Content-Security-Policy"] = content_security_policy(config["tilesUrl"])
+    response["Permissions-Policy"] = "geolocation=(self), camera=(self), microphone=()"
+    response["Cache-Control"] = "no-cache"
+    return response
