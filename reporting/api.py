@@ -83,6 +83,41 @@ class ReportPagination(PageNumberPagination):
     max_page_size = 200
 
 
+REPORT_RESPONSE = OpenApiExample(
+    "A report",
+    value={
+        "id": 1234,
+        "reference": "NCE-2026-000123",
+        "source": "resident",
+        "category": "illegal_dumping",
+        "priority": "low",
+        "status": "acknowledged",
+        "description": "Mattresses and rubble left on the pavement.",
+        "location": {"type": "Point", "coordinates": [7.27, 43.6975]},
+        "accuracy_m": 12.0,
+        "occurred_at": None,
+        "centre": 2,
+        "created_at": "2026-11-21T09:14:03.512+01:00",
+        "media": [
+            {
+                "id": 77,
+                "kind": "photo",
+                "content_type": "image/jpeg",
+                "size": 481230,
+                "url": "/api/v1/reports/1234/media/77/",
+            }
+        ],
+        "cameras": [],
+        "incident": None,
+        "acknowledged_by": "nice-operator",
+        "acknowledged_at": "2026-11-21T09:15:40.020+01:00",
+        "outcome": "",
+        "closing_note": "",
+        "closed_at": None,
+    },
+    response_only=True,
+)
+
 REPORT_EXAMPLE = OpenApiExample(
     "A resident's report",
     value={
@@ -136,7 +171,7 @@ class ReportListCreate(generics.ListAPIView):
     @extend_schema(
         request={"application/json": ReportInput, "multipart/form-data": ReportInput},
         responses={201: ReportPayload},
-        examples=[REPORT_EXAMPLE],
+        examples=[REPORT_EXAMPLE, REPORT_RESPONSE],
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -163,7 +198,7 @@ def _parse_near(value: str) -> Point:
 
 
 class ReportDetail(APIView):
-    @extend_schema(responses=ReportPayload)
+    @extend_schema(responses=ReportPayload, examples=[REPORT_RESPONSE])
     def get(self, request: Request, report_id: int) -> Response:
         report = report_for_user(request.user, report_id)
         return Response(report_payload(report))
@@ -183,7 +218,7 @@ class _TriageView(APIView):
 
 
 class AcknowledgeReport(_TriageView):
-    @extend_schema(request=None, responses=ReportPayload)
+    @extend_schema(request=None, responses=ReportPayload, examples=[REPORT_RESPONSE])
     def post(self, request: Request, report_id: int) -> Response:
         report = report_for_user(request.user, report_id)
         report = triage.acknowledge_report(report, operator=request.user)
@@ -194,7 +229,10 @@ class MergeReport(_TriageView):
     @extend_schema(
         request=MergeInput,
         responses=ReportPayload,
-        examples=[OpenApiExample("Merge", value={"into": 1234}, request_only=True)],
+        examples=[
+            OpenApiExample("Merge", value={"into": 1234}, request_only=True),
+            REPORT_RESPONSE,
+        ],
     )
     def post(self, request: Request, report_id: int) -> Response:
         data = MergeInput(data=request.data)
