@@ -15,7 +15,12 @@ from accounts.models import Role
 log = logging.getLogger(__name__)
 
 _ACCOUNT_VIEW = ["accounts.view_monitoringcentre", "accounts.view_organisation"]
-_TRIAGE = ["reporting.view_report", "reporting.triage_report", "reporting.view_incident"]
+_TRIAGE = [
+    "reporting.view_report",
+    "reporting.triage_report",
+    "reporting.view_incident",
+    "cameras.view_camera",
+]
 _REPORT = ["reporting.add_report"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -50,6 +55,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reporting.view_category",
         "reporting.add_category",
         "reporting.change_category",
+        "cameras.add_camera",
+        "cameras.change_camera",
+        "cameras.add_privacymask",
+        "cameras.change_privacymask",
+        "cameras.view_privacymask",
     ],
 }
 

@@ -146,3 +146,18 @@ def parse_area(value: Any) -> MultiPolygon:
     if not parts:
         raise serializers.ValidationError("The area is empty.", code="invalid_geojson")
     return MultiPolygon(*parts, srid=4326)
+
+
+def parse_bbox(value: str, *, field: str) -> Polygon:
+    """`minlon,minlat,maxlon,maxlat` in WGS 84 (API.md), as a polygon for `intersects`."""
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(part) for part in value.split(","))
+    except ValueError as exc:
+        raise serializers.ValidationError(
+            {field: ["expected minlon,minlat,maxlon,maxlat"]}
+        ) from exc
+    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
+        raise serializers.ValidationError({field: ["corners out of range or in the wrong order"]})
+    polygon = Polygon.from_bbox((min_lon, min_lat, max_lon, max_lat))
+    polygon.srid = 4326
+    return polygon

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "common",
     "accounts",
     "live",
+    "cameras",
     "reporting",
 ]
 
@@ -193,6 +194,8 @@ SPECTACULAR_SETTINGS = {
         "ReportStatusEnum": "reporting.models.Status",
         "ReportSourceEnum": "reporting.models.Source",
         "VettingStatusEnum": "accounts.models.VettingStatus",
+        "CameraStatusEnum": "cameras.models.Camera.Status",
+        "PtzCommandStatusEnum": "cameras.models.PtzCommand.Status",
     },
 }
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -205,6 +208,8 @@ VIGIE_MEDIA_MAX_BYTES = env_int("VIGIE_MEDIA_MAX_BYTES", 25 * 1024 * 1024, minim
 VIGIE_PHOTO_MAX_PIXELS = env_int("VIGIE_PHOTO_MAX_PIXELS", 50_000_000, minimum=1_000_000)
 VIGIE_DUPLICATE_RADIUS_M = env_int("VIGIE_DUPLICATE_RADIUS_M", 150, minimum=1)
 VIGIE_DUPLICATE_WINDOW_MINUTES = env_int("VIGIE_DUPLICATE_WINDOW_MINUTES", 120, minimum=1)
+VIGIE_CAMERA_SEARCH_RADIUS_M = env_int("VIGIE_CAMERA_SEARCH_RADIUS_M", 300, minimum=10)
+VIGIE_CAMERA_LINKS_MAX = env_int("VIGIE_CAMERA_LINKS_MAX", 10, minimum=1)
 MEDIA_ROOT = Path(env_str("VIGIE_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"  # never served as a folder: attachments go through an authorised view
 

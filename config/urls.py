@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("reporting.urls")),
+    path("api/v1/", include("cameras.urls")),
     path("open311/v2/", include("reporting.open311_urls")),
     path("app/", include("reporting.web_urls")),
 ]

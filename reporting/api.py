@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.permissions import IsApprovedMember, requires
+from cameras.payloads import link_payload
 from common.errors import NotFound
 from common.geojson import PointField
 from common.idempotency import idempotent
@@ -287,6 +288,16 @@ class ReportDuplicates(_TriageView):
         report = report_for_user(request.user, report_id)
         candidates = with_details(likely_duplicates(report))[:20]
         return Response(DuplicateOutput(candidates, many=True).data)
+
+
+class ReportCameras(_TriageView):
+    """The cameras that can show the report, best first (API.md, "A camera link")."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, report_id: int) -> Response:
+        report = report_for_user(request.user, report_id)
+        links = report.camera_links.select_related("camera").order_by("rank")
+        return Response([link_payload(link) for link in links])
 
 
 class ReportMedia(APIView):

@@ -7,6 +7,7 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
+from cameras.payloads import link_payload
 from common.geojson import PointField
 from reporting.models import Attachment, Report
 
@@ -58,8 +59,9 @@ class ReportPayload(serializers.ModelSerializer):
         ]
 
     def get_cameras(self, report: Report) -> list[dict[str, Any]]:
-        # Camera links arrive with the camera registry (issue 4); until then, none.
-        return []
+        # Best first; empty until the links are computed, just after the report commits.
+        links = report.camera_links.all()  # type: ignore[attr-defined]  # reverse FK by name
+        return [link_payload(link) for link in links]
 
 
 def report_payload(report: Report) -> dict[str, Any]:

@@ -7,9 +7,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.measure import D
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
+from cameras.models import CameraLink
 from common.errors import NotFound
 from reporting.models import Report
 
@@ -27,7 +28,13 @@ def report_for_user(user: User, report_id: int, *, lock: bool = False) -> Report
 
 def with_details(reports: QuerySet[Report]) -> QuerySet[Report]:
     """Everything a report's representation reads, in a fixed number of queries."""
-    return reports.select_related("category", "acknowledged_by").prefetch_related("attachments")
+    return reports.select_related("category", "acknowledged_by").prefetch_related(
+        "attachments",
+        Prefetch(
+            "camera_links",
+            queryset=CameraLink.objects.select_related("camera").order_by("rank"),
+        ),
+    )
 
 
 def likely_duplicates(

@@ -18,6 +18,7 @@ urlpatterns = [
         api.ReportDuplicates.as_view(),
         name="report-duplicates",
     ),
+    path("reports/<int:report_id>/cameras/", api.ReportCameras.as_view(), name="report-cameras"),
     path(
         "reports/<int:report_id>/media/<int:attachment_id>/",
         api.ReportMedia.as_view(),

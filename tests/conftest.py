@@ -2,8 +2,9 @@
 
 - `paris`, its `operator`, `supervisor`, `vetting_officer`, `police_officer`, `business`
   and an approved `resident`; `pending_resident` enrolled through the app;
-- `saint_denis`, Paris's neighbour, and its `outsider_vetting_officer`: the stranger every
-  permission test needs;
+- `other_resident`, a second approved resident of Paris;
+- `saint_denis`, Paris's neighbour, with its `outsider_vetting_officer` and
+  `outsider_operator`: the strangers every permission test needs;
 - `api`: a DRF client; `as_user(user)` returns one signed in as that user's app would be.
 """
 
@@ -79,6 +80,16 @@ def vetting_officer(paris):
 @pytest.fixture
 def outsider_vetting_officer(saint_denis):
     return UserFactory(username="vetting-sd", role=Role.VETTING, centre=saint_denis)
+
+
+@pytest.fixture
+def outsider_operator(saint_denis):
+    return UserFactory(username="operator-sd", role=Role.OPERATOR, centre=saint_denis)
+
+
+@pytest.fixture
+def other_resident(paris):
+    return UserFactory(username="neighbour", role=Role.RESIDENT, centre=paris)
 
 
 @pytest.fixture

@@ -103,3 +103,29 @@ def file_report(
         location=where,
         **fields,
     )
+
+
+def moved(point: Point, metres: float, bearing_deg: float) -> Point:
+    """The point `metres` away from `point` towards `bearing_deg` (clockwise from north), on a
+    sphere of radius 6,371 km: exact enough at a few hundred metres to check PostGIS by hand."""
+    import math
+
+    radius = 6_371_000
+    lat, lon = math.radians(point.y), math.radians(point.x)
+    angle, bearing = metres / radius, math.radians(bearing_deg)
+    lat2 = math.asin(
+        math.sin(lat) * math.cos(angle) + math.cos(lat) * math.sin(angle) * math.cos(bearing)
+    )
+    lon2 = lon + math.atan2(
+        math.sin(bearing) * math.sin(angle) * math.cos(lat),
+        math.cos(angle) - math.sin(lat) * math.sin(lat2),
+    )
+    return Point(math.degrees(lon2), math.degrees(lat2), srid=4326)
+
+
+def camera_at(centre, where: Point, external_id: str = "cam-1", **fields):  # noqa: ANN001, ANN201
+    """A camera registered as an import would register it."""
+    from cameras.services import upsert_camera
+
+    camera, _ = upsert_camera(centre, external_id, location=where, **fields)
+    return camera

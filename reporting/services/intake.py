@@ -21,6 +21,7 @@ from live.services import publish
 from reporting.media import CheckedMedia
 from reporting.models import ALERT_SOURCES, Attachment, Category, Priority, Report
 from reporting.payloads import report_payload
+from reporting.tasks import link_cameras
 
 
 class AccuracyTooPoor(RuleBroken):
@@ -102,4 +103,6 @@ def _create(*, media: Sequence[CheckedMedia], stored: list[str], **fields) -> Re
         stored.append(attachment.file.name)
         attachment.save()
     publish(centre, "report.created", report_payload(report))
+    # Which cameras can see it: after commit, in a task, so the sender's answer never waits.
+    transaction.on_commit(lambda: link_cameras.delay(report.pk))
     return report

@@ -5,9 +5,6 @@ import io
 import pytest
 from PIL import Image
 
-from accounts.models import Role
-from tests.factories import UserFactory
-
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
@@ -22,16 +19,6 @@ def stored_files(settings):
         return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
     return files
-
-
-@pytest.fixture
-def outsider_operator(saint_denis):
-    return UserFactory(username="operator-sd", role=Role.OPERATOR, centre=saint_denis)
-
-
-@pytest.fixture
-def other_resident(paris):
-    return UserFactory(username="neighbour", role=Role.RESIDENT, centre=paris)
 
 
 def jpeg_with_gps(orientation: int = 6) -> bytes:

@@ -80,5 +80,7 @@ def test_twenty_concurrent_reports_get_twenty_consecutive_references(paris):
         int(r.split("-")[-1]) for r in Report.objects.values_list("reference", flat=True)
     )
     assert numbers == list(range(1, 21))
+    # Each report made two events (report.created, then report.cameras once linked).
     seqs = sorted(Event.objects.filter(centre=paris).values_list("seq", flat=True))
-    assert seqs == list(range(1, 21))
+    assert seqs == list(range(1, 41))
+    assert Event.objects.filter(type="report.created").count() == 20
