@@ -12,7 +12,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # State changes and reads are typed and checked (STYLE.md rule 17).
 TYPED = $(wildcard */services.py */services/*.py */queries.py) common/counters.py common/idempotency.py
 
-.PHONY: run test lint format bootstrap check-deploy
+.PHONY: run test lint format bootstrap check-deploy bench
 
 run:
 	@bin/bootstrap run
@@ -42,3 +42,8 @@ format:
 check-deploy:
 	@DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
 		DJANGO_ALLOWED_HOSTS=vigie.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+# Benchmarks (not tests): each prints its figures; the README quotes them.
+bench:
+	@bin/bootstrap run >/dev/null
+	@$(PY) bench/cameras.py

@@ -30,14 +30,20 @@ WITH target AS (
 near AS (
     SELECT c.id, c.kind, c.height_m, c.heading_deg, c.fov_deg, c.range_m,
            c.pan_zero_deg, c.pan_min_deg, c.pan_max_deg, c.tilt_min_deg, c.tilt_max_deg,
-           ST_Distance(c.location, t.point) AS distance_m,
+           -- On the sphere: a few centimetres off the spheroid at these distances, and cheaper.
+           ST_Distance(c.location, t.point, false) AS distance_m,
            COALESCE(degrees(ST_Azimuth(c.location, t.point)), 0) AS bearing_deg,
            EXISTS (
                SELECT 1 FROM cameras_privacymask m
                WHERE m.camera_id = c.id AND ST_Covers(m.area, t.point)
            ) AS masked
     FROM cameras_camera c CROSS JOIN target t
-    WHERE c.status = 'active' AND ST_DWithin(c.location, t.point, %(radius)s)
+    WHERE c.status = 'active'
+    -- The nearest candidates straight from the GiST index (KNN), rather than every camera of
+    -- the search circle: in the densest networks a 300 m circle holds thousands of cameras,
+    -- and the best links are among the nearest. The radius is applied to these below.
+    ORDER BY c.location <-> t.point
+    LIMIT %(candidates)s
 ),
 judged AS (
     SELECT id, distance_m, bearing_deg,
@@ -55,6 +61,7 @@ judged AS (
             ELSE 'out_of_view'
         END AS reason
     FROM near
+    WHERE distance_m <= %(radius)s
 )
 SELECT id, distance_m, bearing_deg, reason
 FROM judged
@@ -81,6 +88,7 @@ def ranked_links(
         "lat": location.y,
         "radius": radius_m or settings.VIGIE_CAMERA_SEARCH_RADIUS_M,
         "limit": limit or settings.VIGIE_CAMERA_LINKS_MAX,
+        "candidates": settings.VIGIE_CAMERA_CANDIDATES,
     }
     with connection.cursor() as cursor:
         cursor.execute(_RANKED_LINKS, params)

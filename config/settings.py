@@ -210,6 +210,7 @@ VIGIE_DUPLICATE_RADIUS_M = env_int("VIGIE_DUPLICATE_RADIUS_M", 150, minimum=1)
 VIGIE_DUPLICATE_WINDOW_MINUTES = env_int("VIGIE_DUPLICATE_WINDOW_MINUTES", 120, minimum=1)
 VIGIE_CAMERA_SEARCH_RADIUS_M = env_int("VIGIE_CAMERA_SEARCH_RADIUS_M", 300, minimum=10)
 VIGIE_CAMERA_LINKS_MAX = env_int("VIGIE_CAMERA_LINKS_MAX", 10, minimum=1)
+VIGIE_CAMERA_CANDIDATES = env_int("VIGIE_CAMERA_CANDIDATES", 200, minimum=10)
 MEDIA_ROOT = Path(env_str("VIGIE_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"  # never served as a folder: attachments go through an authorised view
 
