@@ -120,3 +120,26 @@ class TestSession:
         assert done.status_code == 204
         again = client.delete(SESSION_URL, HTTP_X_CSRFTOKEN=csrf)
         assert again.status_code in (401, 403)
+
+
+def test_session_login_is_throttled_too(api, operator):
+    for _ in range(10):
+        api.post(SESSION_URL, {"username": "operator", "password": "guess"}, format="json")
+    response = api.post(SESSION_URL, {"username": "operator", "password": PASSWORD}, format="json")
+    assert response.status_code == 429
+    assert "sessionid" not in response.cookies
+
+
+def test_enrolment_is_throttled_per_address(api, paris):
+    from rest_framework.throttling import ScopedRateThrottle
+
+    saved = ScopedRateThrottle.THROTTLE_RATES
+    ScopedRateThrottle.THROTTLE_RATES = {**saved, "enrolment": "2/hour"}
+    try:
+        answers = [
+            api.post("/api/v1/residents/", {"username": f"u{i}"}, format="json").status_code
+            for i in range(3)
+        ]
+    finally:
+        ScopedRateThrottle.THROTTLE_RATES = saved
+    assert answers == [400, 400, 429]
