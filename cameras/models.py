@@ -138,6 +138,7 @@ class PtzCommand(models.Model):
     """A pointing order sent to a PTZ camera, and how the camera answered."""
 
     class Status(models.TextChoices):
+        PENDING = "pending", "Sent, no answer yet"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 

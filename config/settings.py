@@ -211,6 +211,7 @@ VIGIE_DUPLICATE_WINDOW_MINUTES = env_int("VIGIE_DUPLICATE_WINDOW_MINUTES", 120, 
 VIGIE_CAMERA_SEARCH_RADIUS_M = env_int("VIGIE_CAMERA_SEARCH_RADIUS_M", 300, minimum=10)
 VIGIE_CAMERA_LINKS_MAX = env_int("VIGIE_CAMERA_LINKS_MAX", 10, minimum=1)
 VIGIE_CAMERA_CANDIDATES = env_int("VIGIE_CAMERA_CANDIDATES", 200, minimum=10)
+VIGIE_PTZ_TIMEOUT_S = env_int("VIGIE_PTZ_TIMEOUT_S", 5, minimum=1)
 MEDIA_ROOT = Path(env_str("VIGIE_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"  # never served as a folder: attachments go through an authorised view
 

@@ -1,8 +1,11 @@
 from django.urls import path
 
-from reporting import api
+from reporting import api, ptz_api
 
 urlpatterns = [
+    # Here rather than in cameras/: pointing at a report resolves the report, and `cameras`
+    # sits below `reporting` (ARCHITECTURE.md, "Imports point one way").
+    path("cameras/<int:camera_id>/point/", ptz_api.PointCamera.as_view(), name="camera-point"),
     path("categories/", api.CategoryList.as_view(), name="categories"),
     path("reports/", api.ReportListCreate.as_view(), name="reports"),
     path("reports/<int:report_id>/", api.ReportDetail.as_view(), name="report"),
