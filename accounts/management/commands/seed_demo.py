@@ -1,4 +1,5 @@
-"""A demo city: Paris and Nice supervision centres and an account for every role in each.
+"""A demo city: Paris and Nice supervision centres and an account for every role in each,
+and the Paris Préfecture de Police's real camera sites (data/cameras/) in paris-csu.
 
 Idempotent: centres are brought up to date, accounts that exist are left as they are (so a
 changed password survives), and the same credentials are printed every time.
@@ -6,10 +7,13 @@ changed password survives), and the same credentials are printed every time.
 
 from __future__ import annotations
 
+import io
+import json
 from typing import Any
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
+from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts import services
@@ -19,6 +23,7 @@ from common.commands import JsonCommand
 from config.env import env_str
 
 BOUNDARIES = settings.BASE_DIR / "data" / "boundaries"
+PARIS_CAMERAS = settings.BASE_DIR / "data" / "cameras" / "paris_prefecture_police_cameras_2013.csv"
 
 # (slug, name, prefix, organisation, outline, a real street address inside the city)
 CENTRES = [
@@ -103,8 +108,22 @@ class Command(JsonCommand):
             )
             created += 1
         accounts.append(("admin", "admin", "all"))
+        # accounts sits below cameras and never imports it: the command is the door.
+        imported = io.StringIO()
+        call_command("import_cameras", str(PARIS_CAMERAS), "--centre", "paris-csu", stdout=imported)
+        *reported, last = imported.getvalue().strip().splitlines()
+        for line in reported:  # rows it skipped, each with its reason
+            self.stdout.write(line)
+        cameras = json.loads(last)
 
         self.stdout.write(f"Demo accounts (password for new ones: {password}):")
         for username, role, where in accounts:
             self.stdout.write(f"  {username:<20} {role:<20} {where}")
-        return {"centres": [c[0] for c in CENTRES], "accounts": len(accounts), "created": created}
+        return {
+            "centres": [c[0] for c in CENTRES],
+            "accounts": len(accounts),
+            "created": created,
+            "cameras": {
+                key: cameras[key] for key in ("created", "updated", "unchanged", "skipped")
+            },
+        }
