@@ -60,7 +60,7 @@ class ReportPayload(serializers.ModelSerializer):
 
     def get_cameras(self, report: Report) -> list[dict[str, Any]]:
         # Best first; empty until the links are computed, just after the report commits.
-        links = report.camera_links.all()  # type: ignore[attr-defined]  # reverse FK by name
+        links = report.camera_links.all()
         return [link_payload(link) for link in links]
 
 
