@@ -65,6 +65,8 @@ class Role(models.TextChoices):
 
 PUBLIC_ROLES = frozenset({Role.RESIDENT, Role.BUSINESS})
 STAFF_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.VETTING, Role.POLICE, Role.ADMIN})
+# Staff who watch a centre's console and triage its reports.
+TRIAGE_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR})
 
 
 class VettingStatus(models.TextChoices):

@@ -40,7 +40,8 @@ def _broadcast(event: Event) -> None:
     frame = json.dumps(event.as_frame(), cls=DjangoJSONEncoder)
     try:
         async_to_sync(get_channel_layer().group_send)(
-            centre_group(event.centre_id), {"type": "console.event", "frame": frame}
+            centre_group(event.centre_id),
+            {"type": "console.event", "centre": event.centre_id, "seq": event.seq, "frame": frame},
         )
     except Exception:
         # The event is committed: a console that misses it sees the gap in seq and replays.

@@ -3,10 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.gis.db import models
 
-from accounts.models import PUBLIC_ROLES, MonitoringCentre, Role, User
-
-# Staff who see and triage every report of the centres they serve.
-TRIAGE_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR})
+from accounts.models import PUBLIC_ROLES, TRIAGE_ROLES, MonitoringCentre, User
 
 
 class Priority(models.TextChoices):
