@@ -128,6 +128,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves it to another
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = "UTC"
+# Periodic scans of the database (STYLE.md rule 6), run by `celery -A config beat`.
+CELERY_BEAT_SCHEDULE = {
+    "escalate-overdue-reports": {
+        "task": "reporting.tasks.escalate_overdue",
+        "schedule": float(env_int("VIGIE_ESCALATION_SCAN_S", 10, minimum=1)),
+    },
+}
 
 # --- accounts and authentication ---------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -212,6 +219,8 @@ VIGIE_CAMERA_SEARCH_RADIUS_M = env_int("VIGIE_CAMERA_SEARCH_RADIUS_M", 300, mini
 VIGIE_CAMERA_LINKS_MAX = env_int("VIGIE_CAMERA_LINKS_MAX", 10, minimum=1)
 VIGIE_CAMERA_CANDIDATES = env_int("VIGIE_CAMERA_CANDIDATES", 200, minimum=10)
 VIGIE_PTZ_TIMEOUT_S = env_int("VIGIE_PTZ_TIMEOUT_S", 5, minimum=1)
+VIGIE_ESCALATION_DELAY_S = env_int("VIGIE_ESCALATION_DELAY_S", 60, minimum=5)
+VIGIE_ESCALATION_SCAN_S = env_int("VIGIE_ESCALATION_SCAN_S", 10, minimum=1)
 MEDIA_ROOT = Path(env_str("VIGIE_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"  # never served as a folder: attachments go through an authorised view
 

@@ -139,6 +139,8 @@ class Report(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     closing_note = models.TextField(blank=True)
+    # Set once, by the escalation scan, when a critical report waited too long for an operator.
+    escalated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -6,6 +6,7 @@ from celery import shared_task
 
 from cameras.services import link_report
 from reporting.models import Report
+from reporting.services import escalation
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
@@ -17,3 +18,9 @@ def link_cameras(report_id: int) -> int:
     return len(
         link_report(report_id=report.pk, location=report.location, centre_id=report.centre_id)
     )
+
+
+@shared_task
+def escalate_overdue() -> int:
+    """Run by celery beat every VIGIE_ESCALATION_SCAN_S; overlapping runs are harmless."""
+    return len(escalation.escalate_overdue())

@@ -1,0 +1,75 @@
+"""Eager Celery is not a test of a worker (STYLE.md rule 15): a real worker, a real Redis."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from cameras.models import CameraLink
+from config.celery import app
+from reporting.tasks import link_cameras
+from tests.factories import PARIS_HOTEL_DE_VILLE, camera_at, file_report, moved
+
+BROKER = "redis://127.0.0.1:6379/9"
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    where = db["HOST"] + (f":{db['PORT']}" if db["PORT"] else "")
+    return f"postgis://{quote(db['USER'] or '')}@{where}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker(transactional_db):
+    env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": BROKER}
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=WARNING",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    saved = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
+    app.conf.update(broker_url=BROKER, task_always_eager=False)
+    with app.connection_for_write() as conn:
+        conn.default_channel.client.flushdb()  # no task left over from another run
+    yield process
+    app.conf.update(**saved)
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def test_a_real_worker_links_a_report_through_redis(worker, paris, resident):
+    camera = camera_at(paris, moved(PARIS_HOTEL_DE_VILLE, 30, 0), "PP-9", kind="dome")
+    report = file_report(resident)  # commits; its own eager on_commit link is not what we test
+    CameraLink.objects.filter(report=report).delete()
+
+    link_cameras.delay(report.pk)
+
+    deadline = time.monotonic() + 30
+    while not CameraLink.objects.filter(report=report).exists():
+        assert worker.poll() is None, worker.stdout.read().decode()
+        assert time.monotonic() < deadline, "the worker never linked the report"
+        time.sleep(0.2)
+    assert list(CameraLink.objects.filter(report=report).values_list("camera", flat=True)) == [
+        camera.pk
+    ]
