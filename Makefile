@@ -21,7 +21,9 @@ run:
 	@$(PY) manage.py seed_demo
 	@printf '\nVigie is starting on http://%s:%s/\n  admin:    http://%s:%s/admin/\n  API docs: http://%s:%s/api/docs/\n  health:   http://%s:%s/healthz\n\n' \
 		$(HOST) $(PORT) $(HOST) $(PORT) $(HOST) $(PORT) $(HOST) $(PORT)
-	@exec $(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	@# The periodic scans beside the server (no celery beat on one machine); stopped with it.
+	@$(PY) manage.py run_scans & scans=$$!; trap "kill $$scans 2>/dev/null" EXIT INT TERM; \
+		$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 test:
 	@bin/bootstrap test

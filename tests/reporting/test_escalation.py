@@ -93,3 +93,11 @@ def test_the_beat_runs_the_scan_every_few_seconds(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["escalate-overdue-reports"]
     assert entry["task"] in app.tasks
     assert entry["schedule"] <= 30  # a 60 s promise needs a scan well within it
+
+
+def test_run_scans_once_raises_what_is_overdue(resident):
+    from django.core.management import call_command
+
+    report = aged(file_report(resident, category="fire"), 120)
+    call_command("run_scans", "--once")
+    assert [e.data["report"]["id"] for e in escalations()] == [report.pk]
