@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("cameras.urls")),
     path("open311/v2/", include("reporting.open311_urls")),
     path("app/", include("reporting.web_urls")),
+    path("console/", include("live.web_urls")),
 ]
 
 handler400 = "common.errors.bad_request_view"

@@ -7,19 +7,18 @@ that allows no inline script or style and no other origin than the map tiles'.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.gis.db.models import Extent
-from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from accounts.models import PUBLIC_ROLES, MonitoringCentre
+from common.csp import content_security_policy
 
 # Where the map opens before the first position fix (or when geolocation is refused) if no
 # centre exists yet: mainland France, as the admin's map widget does.
@@ -28,45 +27,6 @@ FRANCE = (-5.2, 41.3, 9.6, 51.1)
 POOR_ACCURACY_M = 100
 # The accuracy sent when the person placed the pin themselves.
 PLACED_ACCURACY_M = 5
-
-_HOST_SOURCE = re.compile(r"^(\*\.)?[A-Za-z0-9.-]+(:[0-9]+)?$|^\[[0-9A-Fa-f:.]+\](:[0-9]+)?$")
-
-
-def tiles_source(tiles_url: str) -> str | None:
-    """The CSP source expression that lets the page load `tiles_url`'s images.
-
-    None when the tiles come from this site (a relative URL). A subdomain template such as
-    `https://{a-c}.tiles.example.org/…` becomes `https://*.tiles.example.org`.
-    """
-    parts = urlsplit(tiles_url)
-    if not parts.netloc:
-        return None
-    host = parts.netloc.rsplit("@", 1)[-1]
-    host = re.sub(r"^\{[^}]*\}\.", "*.", host)
-    if not _HOST_SOURCE.match(host):
-        # Set by whoever deploys, never by a visitor; refuse rather than write it into a header.
-        raise ImproperlyConfigured(f"VIGIE_MAP_TILES_URL has an unusable host: {tiles_url!r}")
-    return f"{parts.scheme}://{host}" if parts.scheme else host
-
-
-def content_security_policy(tiles_url: str) -> str:
-    images = ["'self'", "data:", "blob:"]  # blob: previews the photos before they are sent
-    tiles = tiles_source(tiles_url)
-    if tiles:
-        images.append(tiles)
-    directives = {
-        "default-src": ["'none'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "img-src": images,
-        "connect-src": ["'self'"],
-        "font-src": ["'self'"],
-        "manifest-src": ["'self'"],
-        "base-uri": ["'none'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-    }
-    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
 
 
 def _default_extent() -> list[float]:

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from django.contrib.staticfiles import finders
 
-from reporting.web import tiles_source
+from common.csp import tiles_source
 
 pytestmark = pytest.mark.django_db
 

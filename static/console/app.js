@@ -1,0 +1,239 @@
+/* Vigie operator console: sign in, then follow the centres live and act on their reports.
+ *
+ * After the socket's hello, the open reports are read through the REST API (the snapshot);
+ * live events that arrive meanwhile wait and are applied on top, in order. A reconnection
+ * with `?since=` is replayed what it missed and needs no new snapshot. See socket.js for the
+ * connection, feed.js, map.js and detail.js for the three panes.
+ */
+(function () {
+  "use strict";
+
+  const V = window.Vigie;
+  const { config, t, $, api, errorText } = V;
+  const SNAPSHOT_QUERY = "?status=new&status=acknowledged&status=dispatched&page_size=200";
+  const SNAPSHOT_MAX_PAGES = 25;
+
+  V.translatePage();
+
+  let user = config.user;
+  let categoriesLoaded = false;
+  let snapshot = { generation: 0, loading: false, waiting: [] };
+
+  const socket = new V.ConsoleSocket({
+    onHello: ({ resync }) => {
+      if (resync) loadSnapshot();
+    },
+    onEvent: (frame) => {
+      if (snapshot.loading) snapshot.waiting.push(frame);
+      else apply(frame);
+    },
+    onState: showConnection,
+    onSignedOut: () => signedOut(t("signin.expired")),
+    onRefused: () => {
+      showConnection("refused");
+      $("feed-status").textContent = t("signin.refused");
+    },
+  });
+
+  const feed = new V.Feed({
+    list: $("feed"),
+    count: $("feed-count"),
+    status: $("feed-status"),
+    onSelect: select,
+    onChange: () => {
+      map.setReports(feed.sorted());
+      alarm.setActive(feed.criticalWaiting());
+    },
+  });
+  const map = new V.ConsoleMap({ target: $("map"), hint: $("map-hint"), onSelect: select });
+  const detail = new V.Detail({
+    feed,
+    socket,
+    onChanged: (report) => {
+      feed.upsert(report);
+      detail.update(report);
+    },
+  });
+  const alarm = new V.Alarm($("sound"));
+
+  V.setSignedOutHandler(() => signedOut(t("signin.expired")));
+
+  // --- live events ----------------------------------------------------------------------------
+  function apply(frame) {
+    const data = frame.data || {};
+    switch (frame.type) {
+      case "report.created":
+      case "report.updated":
+        feed.upsert(data);
+        detail.update(data);
+        break;
+      case "report.cameras":
+        feed.setCameras(data.report, data.cameras);
+        detail.camerasChanged(data.report, data.cameras);
+        break;
+      case "incident.updated":
+        feed.setIncident(data);
+        if (detail.report && feed.get(detail.report.id)) detail.update(feed.get(detail.report.id));
+        break;
+      default:
+        break; // types of later issues (interventions, units, devices): not shown yet
+    }
+  }
+
+  function localPath(url) {
+    const parsed = new URL(url, window.location.href);
+    return parsed.pathname + parsed.search;
+  }
+
+  /** Read every open report, then apply the events that arrived while reading. */
+  async function loadSnapshot() {
+    const generation = ++snapshot.generation;
+    snapshot.loading = true;
+    snapshot.waiting = [];
+    $("feed-status").textContent = t("feed.loading");
+    loadCategories();
+    const reports = [];
+    try {
+      let path = config.api.reports + SNAPSHOT_QUERY;
+      for (let page = 0; path && page < SNAPSHOT_MAX_PAGES; page += 1) {
+        const data = await api(path);
+        reports.push(...data.results);
+        path = data.next ? localPath(data.next) : null;
+      }
+    } catch (error) {
+      if (generation !== snapshot.generation) return;
+      snapshot.loading = false;
+      $("feed-status").textContent = t("feed.failed") + " " + errorText(error);
+      snapshot.waiting.splice(0).forEach(apply);
+      return;
+    }
+    if (generation !== snapshot.generation) return;
+    feed.reset(reports);
+    snapshot.loading = false;
+    snapshot.waiting.splice(0).forEach(apply);
+    if (detail.report) {
+      if (feed.get(detail.report.id)) detail.update(feed.get(detail.report.id));
+    }
+    $("feed").dataset.ready = "true";
+  }
+
+  async function loadCategories() {
+    if (categoriesLoaded) return;
+    try {
+      feed.setCategories(await api(config.api.categories));
+      categoriesLoaded = true;
+    } catch (error) {
+      /* codes are shown instead of labels; tried again on the next snapshot */
+    }
+  }
+
+  function select(id) {
+    if (!feed.get(id)) return;
+    feed.select(id);
+    detail.show(id);
+    map.select(feed.get(id));
+  }
+
+  // --- the header -----------------------------------------------------------------------------
+  function showConnection(state, seconds) {
+    const indicator = $("connection");
+    indicator.dataset.state = state;
+    indicator.textContent =
+      state === "reconnecting" && seconds !== undefined
+        ? t("conn.reconnecting.in", { n: seconds })
+        : t("conn." + state);
+  }
+
+  function showConsole() {
+    $("signin-view").hidden = true;
+    $("console-view").hidden = false;
+    $("sign-out").hidden = false;
+    $("sound").hidden = false;
+    const who = $("who");
+    who.textContent = t("who", {
+      user: user.username,
+      centres: user.centres.map((centre) => centre.name).join(", "),
+    });
+    who.hidden = false;
+    feed.setCentres(user.centres);
+    map.ensure();
+    map.updateSize();
+  }
+
+  function showSignIn(message) {
+    $("console-view").hidden = true;
+    $("sign-out").hidden = true;
+    $("sound").hidden = true;
+    $("who").hidden = true;
+    $("signin-view").hidden = false;
+    const error = $("signin-error");
+    error.textContent = message || "";
+    error.hidden = !message;
+    showConnection("signed-out");
+    $("username").focus();
+  }
+
+  function forget() {
+    socket.stop();
+    snapshot.generation += 1;
+    snapshot.loading = false;
+    feed.reset([]);
+    detail.clear();
+    $("feed").dataset.ready = "false";
+  }
+
+  function signedOut(message) {
+    const wasIn = Boolean(user);
+    user = null;
+    forget();
+    showSignIn(wasIn ? message : "");
+  }
+
+  // --- signing in and out ---------------------------------------------------------------------
+  $("signin-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const username = $("username").value.trim();
+    const password = $("password").value;
+    const error = $("signin-error");
+    if (!username || !password) {
+      error.textContent = t("signin.missing");
+      error.hidden = false;
+      return;
+    }
+    const button = event.target.querySelector("button[type=submit]");
+    button.disabled = true;
+    button.textContent = t("signin.busy");
+    alarm.unlock(); // signing in is the click that lets the alarm sound
+    try {
+      user = await api(config.api.session, { method: "POST", json: { username, password } });
+      $("password").value = "";
+      error.hidden = true;
+      showConsole();
+      socket.start();
+    } catch (failure) {
+      error.textContent = errorText(failure);
+      error.hidden = false;
+    } finally {
+      button.disabled = false;
+      button.textContent = t("signin.submit");
+    }
+  });
+
+  $("sign-out").addEventListener("click", async () => {
+    try {
+      await api(config.api.session, { method: "DELETE" });
+    } catch (error) {
+      /* signed out already, or the server is away: the page forgets the session anyway */
+    }
+    user = null;
+    forget();
+    showSignIn("");
+  });
+
+  if (user) {
+    showConsole();
+    socket.start();
+  } else {
+    showSignIn("");
+  }
+})();
