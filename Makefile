@@ -12,7 +12,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # State changes and reads are typed and checked (STYLE.md rule 17).
 TYPED = $(wildcard */services.py */services/*.py */queries.py) cameras/ptz.py common/counters.py common/idempotency.py
 
-.PHONY: run test lint format bootstrap check-deploy bench
+.PHONY: run test lint format bootstrap check-deploy bench bench-console
 
 run:
 	@bin/bootstrap run
@@ -49,3 +49,7 @@ check-deploy:
 bench:
 	@bin/bootstrap run >/dev/null
 	@$(PY) bench/cameras.py
+
+bench-console:
+	@bin/bootstrap test >/dev/null
+	@$(PY) bench/console.py

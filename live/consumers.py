@@ -109,6 +109,16 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
 
     # --- from the channel layer ----------------------------------------------------------------
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels closes old database connections before every handler, a trip through the
+        # one shared sync thread: for each frame to each console, it was most of the console's
+        # cost (bench/console.py). A live frame touches the database only through
+        # database_sync_to_async, which does that cleaning itself.
+        if message["type"] == "console.event":
+            await self.console_event(message)
+            return
+        await super().dispatch(message)
+
     async def console_event(self, message: dict[str, Any]) -> None:
         centre_id, seq = message["centre"], message["seq"]
         last = self.sent.get(centre_id)
