@@ -57,6 +57,8 @@ os.environ.pop("REDIS_URL", None)  # the bench process itself needs no channel l
 
 import django  # noqa: E402
 
+from bench.database import ensure_database  # noqa: E402
+
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
 PASSWORD = "bench-console-" + "long-enough-2026"
 PARIS_CAMERAS = ROOT / "data" / "cameras" / "paris_prefecture_police_cameras_2013.csv"
@@ -66,32 +68,6 @@ LIVE_TYPES = ("report.created", "report.cameras")
 
 
 # --- set-up (the bench process's own Django, on the bench database) ----------------------------
-
-
-def ensure_database() -> None:
-    import dj_database_url
-    import psycopg
-
-    config = dj_database_url.parse(os.environ["DATABASE_URL"])
-    params = {
-        k: v
-        for k, v in {
-            "host": config.get("HOST") or None,
-            "port": config.get("PORT") or None,
-            "user": config.get("USER") or None,
-            "password": config.get("PASSWORD") or None,
-        }.items()
-        if v
-    }
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
-        ).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{config["NAME"]}"')
-    with psycopg.connect(dbname=config["NAME"], autocommit=True, **params) as conn:
-        conn.execute("SET client_min_messages = warning")
-        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
 
 
 def set_up() -> int:

@@ -2,70 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import re
-from html.parser import HTMLParser
 
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.staticfiles import finders
 
 from common.csp import content_security_policy, tiles_source
+from tests.pages import csp_of, read_page
 
 pytestmark = pytest.mark.django_db
 
 SCRIPT_LINES_MAX = 500
 
 
-class _PageParts(HTMLParser):
-    """The page's scripts, stylesheets and inline styles, as the browser would see them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.scripts: list[dict] = []
-        self.stylesheets: list[str] = []
-        self.inline_styles = 0
-        self.html_lang = None
-        self._in_script: dict | None = None
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        attributes = dict(attrs)
-        if "style" in attributes or tag == "style":
-            self.inline_styles += 1
-        if any(name.startswith("on") for name in attributes):
-            self.inline_styles += 1000  # an inline event handler: never
-        if tag == "html":
-            self.html_lang = attributes.get("lang")
-        elif tag == "link" and attributes.get("rel") == "stylesheet":
-            self.stylesheets.append(attributes["href"])
-        elif tag == "script":
-            self._in_script = {**attributes, "text": ""}
-            self.scripts.append(self._in_script)
-
-    def handle_data(self, data: str) -> None:
-        if self._in_script is not None:
-            self._in_script["text"] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script":
-            self._in_script = None
-
-
 def _page(client, **headers):
-    response = client.get("/console/", **headers)
-    assert response.status_code == 200
-    parts = _PageParts()
-    parts.feed(response.content.decode())
-    config = next(s for s in parts.scripts if s.get("id") == "vigie-config")
-    return response, parts, json.loads(config["text"])
-
-
-def _csp(response) -> dict[str, list[str]]:
-    directives = {}
-    for directive in response["Content-Security-Policy"].split(";"):
-        name, *sources = directive.split()
-        directives[name] = sources
-    return directives
+    return read_page(client, "/console/", **headers)
 
 
 def test_console_is_served_with_a_strict_content_security_policy(client, settings):
@@ -73,7 +25,7 @@ def test_console_is_served_with_a_strict_content_security_policy(client, setting
 
     response, parts, _ = _page(client)
 
-    csp = _csp(response)
+    csp = csp_of(response)
     assert csp["default-src"] == ["'none'"]
     assert csp["script-src"] == ["'self'"]
     assert csp["style-src"] == ["'self'"]
@@ -85,7 +37,7 @@ def test_console_is_served_with_a_strict_content_security_policy(client, setting
     assert response["Cache-Control"] == "no-cache, private"
     assert "geolocation=()" in response["Permissions-Policy"]
     # Nothing inline: every script is a static file, except the settings, which are data.
-    assert parts.inline_styles == 0
+    assert parts.inline_anything == 0
     for script in parts.scripts:
         if script.get("id") == "vigie-config":
             assert script["type"] == "application/json"
@@ -99,7 +51,7 @@ def test_over_tls_the_socket_source_is_wss(client, settings):
 
     response, _, _ = _page(client, HTTP_X_FORWARDED_PROTO="https", HTTP_HOST="localhost")
 
-    assert _csp(response)["connect-src"] == ["'self'", "wss://localhost"]
+    assert csp_of(response)["connect-src"] == ["'self'", "wss://localhost"]
 
 
 def test_every_script_and_stylesheet_exists_and_scripts_stay_short(client):

@@ -2,67 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from html.parser import HTMLParser
-
 import pytest
 from django.contrib.staticfiles import finders
 
 from common.csp import tiles_source
+from tests.pages import csp_of, read_page
 
 pytestmark = pytest.mark.django_db
 
 
-class _PageParts(HTMLParser):
-    """The page's scripts, stylesheets and inline styles, as the browser would see them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.scripts: list[dict] = []
-        self.stylesheets: list[str] = []
-        self.style_attributes = 0
-        self.style_elements = 0
-        self.html_lang = None
-        self._in_script: dict | None = None
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        attributes = dict(attrs)
-        if "style" in attributes:
-            self.style_attributes += 1
-        if tag == "html":
-            self.html_lang = attributes.get("lang")
-        elif tag == "style":
-            self.style_elements += 1
-        elif tag == "link" and attributes.get("rel") == "stylesheet":
-            self.stylesheets.append(attributes["href"])
-        elif tag == "script":
-            self._in_script = {**attributes, "text": ""}
-            self.scripts.append(self._in_script)
-
-    def handle_data(self, data: str) -> None:
-        if self._in_script is not None:
-            self._in_script["text"] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script":
-            self._in_script = None
-
-
 def _page(client, **headers):
-    response = client.get("/app/", **headers)
-    assert response.status_code == 200
-    parts = _PageParts()
-    parts.feed(response.content.decode())
-    config = next(s for s in parts.scripts if s.get("id") == "vigie-config")
-    return response, parts, json.loads(config["text"])
-
-
-def _csp(response) -> dict[str, list[str]]:
-    directives = {}
-    for directive in response["Content-Security-Policy"].split(";"):
-        name, *sources = directive.split()
-        directives[name] = sources
-    return directives
+    return read_page(client, "/app/", **headers)
 
 
 def test_page_is_served_with_a_strict_content_security_policy(client, settings):
@@ -71,7 +21,7 @@ def test_page_is_served_with_a_strict_content_security_policy(client, settings):
     response, _, _ = _page(client)
 
     assert response["Content-Type"].startswith("text/html")
-    csp = _csp(response)
+    csp = csp_of(response)
     assert csp["default-src"] == ["'none'"]
     assert csp["script-src"] == ["'self'"]
     assert csp["style-src"] == ["'self'"]
