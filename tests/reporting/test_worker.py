@@ -26,8 +26,23 @@ def _database_url() -> str:
     return f"postgis://{quote(db['USER'] or '')}@{where}/{db['NAME']}"
 
 
+def _use_broker(**conf):
+    """Point the app at another broker, dropping the connections pooled for the old one (an
+    earlier test may have published through them)."""
+    app.conf.update(**conf)
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def worker(transactional_db):
+    saved = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
+    _use_broker(broker_url=BROKER, task_always_eager=False)
+    # Before the worker starts: flushing later would also drop the queue bindings it declared.
+    with app.connection_for_write() as conn:
+        conn.default_channel.client.flushdb()  # no task left over from another run
     env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": BROKER}
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [
@@ -48,12 +63,8 @@ def worker(transactional_db):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    saved = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
-    app.conf.update(broker_url=BROKER, task_always_eager=False)
-    with app.connection_for_write() as conn:
-        conn.default_channel.client.flushdb()  # no task left over from another run
     yield process
-    app.conf.update(**saved)
+    _use_broker(**saved)
     process.terminate()
     process.wait(timeout=20)
 
@@ -68,7 +79,9 @@ def test_a_real_worker_links_a_report_through_redis(worker, paris, resident):
     deadline = time.monotonic() + 30
     while not CameraLink.objects.filter(report=report).exists():
         assert worker.poll() is None, worker.stdout.read().decode()
-        assert time.monotonic() < deadline, "the worker never linked the report"
+        if time.monotonic() > deadline:
+            worker.terminate()
+            pytest.fail("the worker never linked the report:\n" + worker.communicate()[0].decode())
         time.sleep(0.2)
     assert list(CameraLink.objects.filter(report=report).values_list("camera", flat=True)) == [
         camera.pk
