@@ -23,10 +23,16 @@ CAMERA_FIELDS = {
 }  # fmt: skip
 
 
-def _same(old: Any, new: Any) -> bool:
+def same_value(old: Any, new: Any) -> bool:
+    """Exactly equal: points coordinate for coordinate, anything else by `==`."""
     if isinstance(old, Point) and isinstance(new, Point):
-        return old.equals_exact(new, 1e-9)
+        return old.equals_exact(new, 0)
     return old == new
+
+
+def is_unchanged(camera: Camera, fields: dict[str, Any]) -> bool:
+    """Would `upsert_camera` leave this camera as it is? (The importer's fast path asks.)"""
+    return all(same_value(getattr(camera, name), value) for name, value in fields.items())
 
 
 @transaction.atomic
@@ -45,7 +51,7 @@ def upsert_camera(centre: MonitoringCentre, external_id: str, **fields: Any) -> 
     outcome = "created" if camera is None else "unchanged"
     camera = camera or Camera(centre=centre, external_id=external_id)
     for name, value in fields.items():
-        if outcome == "created" or not _same(getattr(camera, name), value):
+        if outcome == "created" or not same_value(getattr(camera, name), value):
             setattr(camera, name, value)
             outcome = "created" if outcome == "created" else "updated"
     if outcome == "unchanged":

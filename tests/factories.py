@@ -129,3 +129,14 @@ def camera_at(centre, where: Point, external_id: str = "cam-1", **fields):  # no
 
     camera, _ = upsert_camera(centre, external_id, location=where, **fields)
     return camera
+
+
+def database_url_for_servers() -> str:
+    """The test database as a DATABASE_URL, for the servers and workers a test starts."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    where = db["HOST"] + (f":{db['PORT']}" if db["PORT"] else "")
+    return f"postgis://{quote(db['USER'] or '')}@{where}/{db['NAME']}"

@@ -8,11 +8,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
+
+from tests.factories import database_url_for_servers
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium's own background traffic is refused by a closed network; keep it quiet.
@@ -42,12 +42,6 @@ def page():
         browser.close()
 
 
-def _database_url(db: dict) -> str:
-    """The test database as a DATABASE_URL (socket or TCP, as the tests themselves connect)."""
-    where = db["HOST"] + (f":{db['PORT']}" if db["PORT"] else "")
-    return f"postgis://{quote(db['USER'] or '')}@{where}/{db['NAME']}"
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -61,11 +55,10 @@ def daphne_server(transactional_db):
     The test's rows are committed (transactional_db), so the server sees them; stopping the
     process ends its database sessions before the test database is dropped.
     """
-    db = connection.settings_dict
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(db),
+        "DATABASE_URL": database_url_for_servers(),
         "DJANGO_DEBUG": "1",
         "VIGIE_MAP_TILES_URL": f"http://127.0.0.1:{port}/no-tiles/{{z}}/{{x}}/{{y}}.png",
     }

@@ -27,13 +27,14 @@ from django.db import connection
 from accounts.models import Role
 from cameras.models import PtzCommand
 from reporting.models import Report, Status
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _database_url, _free_port
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port
 from tests.factories import (
     PARIS_HOTEL_DE_VILLE,
     PASSWORD,
     CentreFactory,
     UserFactory,
     camera_at,
+    database_url_for_servers,
     file_report,
     moved,
     point_json,
@@ -62,7 +63,7 @@ class Daphne:
     def start(self) -> None:
         env = {
             **os.environ,
-            "DATABASE_URL": _database_url(connection.settings_dict),
+            "DATABASE_URL": database_url_for_servers(),
             "DJANGO_DEBUG": "1",
             "VIGIE_MAP_TILES_URL": f"{self.url}/no-tiles/{{z}}/{{x}}/{{y}}.png",
         }

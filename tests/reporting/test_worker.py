@@ -6,24 +6,22 @@ import os
 import subprocess
 import sys
 import time
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from cameras.models import CameraLink
 from config.celery import app
 from reporting.tasks import link_cameras
-from tests.factories import PARIS_HOTEL_DE_VILLE, camera_at, file_report, moved
+from tests.factories import (
+    PARIS_HOTEL_DE_VILLE,
+    camera_at,
+    database_url_for_servers,
+    file_report,
+    moved,
+)
 
 BROKER = "redis://127.0.0.1:6379/9"
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    where = db["HOST"] + (f":{db['PORT']}" if db["PORT"] else "")
-    return f"postgis://{quote(db['USER'] or '')}@{where}/{db['NAME']}"
 
 
 def _use_broker(**conf):
@@ -43,7 +41,7 @@ def worker(transactional_db):
     # Before the worker starts: flushing later would also drop the queue bindings it declared.
     with app.connection_for_write() as conn:
         conn.default_channel.client.flushdb()  # no task left over from another run
-    env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": BROKER}
+    env = {**os.environ, "DATABASE_URL": database_url_for_servers(), "CELERY_BROKER_URL": BROKER}
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [
             sys.executable,

@@ -14,7 +14,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from django.contrib.gis.geos import Point
 from django.core.management.base import OutputWrapper
 
 from accounts.models import MonitoringCentre
@@ -22,7 +21,7 @@ from accounts.queries import centre_covering
 from cameras import importers
 from cameras.importers import Row
 from cameras.models import Camera
-from cameras.services import upsert_camera
+from cameras.services import is_unchanged, upsert_camera
 from common.commands import JsonCommand
 from common.errors import InvalidInput, NotFound
 
@@ -58,19 +57,6 @@ class Progress:
         # Plain, not in the red Django gives stderr on a terminal, and no line end.
         self.stream.write(text, style_func=lambda plain: plain, ending="")
         self.stream.flush()
-
-
-def _unchanged(camera: Camera, fields: dict[str, Any]) -> bool:
-    """True only when every field is exactly what is stored. Exact, never looser than
-    `upsert_camera`'s own comparison: a row called unchanged here would be unchanged there."""
-    for name, value in fields.items():
-        old = getattr(camera, name)
-        if isinstance(old, Point) and isinstance(value, Point):
-            if not old.equals_exact(value, 0):
-                return False
-        elif old != value:
-            return False
-    return True
 
 
 class Command(JsonCommand):
@@ -204,7 +190,7 @@ class Command(JsonCommand):
                 continue
             seen[key] = row.where
             camera = existing.get(key)
-            if camera is not None and _unchanged(camera, row.fields):
+            if camera is not None and is_unchanged(camera, row.fields):
                 self.counts["unchanged"] += 1
                 continue
             try:
