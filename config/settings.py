@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "live",
     "cameras",
     "reporting",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -134,6 +135,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reporting.tasks.escalate_overdue",
         "schedule": float(env_int("VIGIE_ESCALATION_SCAN_S", 10, minimum=1)),
     },
+    "supervise-devices": {
+        "task": "alerts.tasks.supervise_devices",
+        "schedule": float(env_int("VIGIE_DEVICE_SCAN_S", 30, minimum=1)),
+    },
 }
 
 # --- accounts and authentication ---------------------------------------------------------------
@@ -178,6 +183,7 @@ REST_FRAMEWORK = {
         "login": env_str("VIGIE_THROTTLE_LOGIN", "10/min"),
         "enrolment": env_str("VIGIE_THROTTLE_ENROLMENT", "30/hour"),
         "reports": env_str("VIGIE_THROTTLE_REPORTS", "30/hour"),
+        "device": env_str("VIGIE_THROTTLE_DEVICE", "120/min"),
     },
     # Behind a reverse proxy the client is the last address it adds to X-Forwarded-For;
     # without this, every caller would share the proxy's address and its throttle.
@@ -221,6 +227,13 @@ VIGIE_CAMERA_CANDIDATES = env_int("VIGIE_CAMERA_CANDIDATES", 200, minimum=10)
 VIGIE_PTZ_TIMEOUT_S = env_int("VIGIE_PTZ_TIMEOUT_S", 5, minimum=1)
 VIGIE_ESCALATION_DELAY_S = env_int("VIGIE_ESCALATION_DELAY_S", 60, minimum=5)
 VIGIE_ESCALATION_SCAN_S = env_int("VIGIE_ESCALATION_SCAN_S", 10, minimum=1)
+# Alert buttons and call points (issue 6).
+VIGIE_DEVICE_CLOCK_SKEW_S = env_int("VIGIE_DEVICE_CLOCK_SKEW_S", 300, minimum=30)
+VIGIE_DEVICE_SCAN_S = env_int("VIGIE_DEVICE_SCAN_S", 30, minimum=1)
+VIGIE_ALERT_POSITION_BOUND_M = env_int("VIGIE_ALERT_POSITION_BOUND_M", 2000, minimum=10)
+VIGIE_ALERT_PTZ_CAMERAS = env_int("VIGIE_ALERT_PTZ_CAMERAS", 3, minimum=0)
+VIGIE_ALERT_CANCEL_WINDOW_S = env_int("VIGIE_ALERT_CANCEL_WINDOW_S", 120, minimum=10)
+VIGIE_ALERT_PIN_ATTEMPTS = env_int("VIGIE_ALERT_PIN_ATTEMPTS", 5, minimum=1)
 MEDIA_ROOT = Path(env_str("VIGIE_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"  # never served as a folder: attachments go through an authorised view
 

@@ -56,13 +56,13 @@ class CategoryList(generics.ListAPIView):
     permission_classes = [AllowAny]
     pagination_class = None
     serializer_class = CategoryOutput
-    queryset = Category.objects.filter(active=True)
+    queryset = Category.objects.filter(active=True, for_alerts=False)
 
 
 class ReportInput(serializers.Serializer):
     category = serializers.SlugRelatedField(
         slug_field="code",
-        queryset=Category.objects.filter(active=True),
+        queryset=Category.objects.filter(active=True, for_alerts=False),
         error_messages={"does_not_exist": "Unknown category {value}; see /api/v1/categories/."},
     )
     description = serializers.CharField(

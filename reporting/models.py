@@ -64,6 +64,10 @@ class Category(models.Model):
         max_length=10, choices=Priority.choices, default=Priority.NORMAL
     )
     active = models.BooleanField(default=True)
+    for_alerts = models.BooleanField(
+        default=False,
+        help_text="Raised by alert buttons and call points only; not offered to senders.",
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -293,7 +293,7 @@ class ServiceList(Open311View):
 
     def get(self, request: Request, format: str) -> Response:
         language = language_of(request)
-        categories = Category.objects.filter(active=True)
+        categories = Category.objects.filter(active=True, for_alerts=False)
         return Response([service_payload(category, language) for category in categories])
 
 
@@ -307,7 +307,9 @@ class ServiceDefinition(Open311View):
     def get(self, request: Request, service_code: str, format: str) -> Response:
         category = None
         if _CODE.fullmatch(service_code):
-            category = Category.objects.filter(active=True, code=service_code).first()
+            category = Category.objects.filter(
+                active=True, for_alerts=False, code=service_code
+            ).first()
         if category is None:
             raise NotFound("No such service_code; see services.json.")
         return Response({"service_code": category.code, "attributes": []})
@@ -361,7 +363,9 @@ class ServiceRequests(Open311View):
         data = ServiceRequestInput(data={k: v for k, v in request.data.items() if v != ""})
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        category = Category.objects.filter(active=True, code=fields["service_code"]).first()
+        category = Category.objects.filter(
+            active=True, for_alerts=False, code=fields["service_code"]
+        ).first()
         if category is None:
             raise NotFound("No such service_code; see services.json.")
         report = intake.create_report(

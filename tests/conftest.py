@@ -5,6 +5,8 @@
 - `other_resident`, a second approved resident of Paris;
 - `saint_denis`, Paris's neighbour, with its `outsider_vetting_officer` and
   `outsider_operator`: the strangers every permission test needs;
+- `button`, an alert button of Paris (cancel PIN BUTTON_PIN, duress PIN DURESS_PIN), and
+  `call_point`, a street call point of Paris;
 - `api`: a DRF client; `as_user(user)` returns one signed in as that user's app would be.
 """
 
@@ -17,7 +19,16 @@ from rest_framework.test import APIClient
 from accounts import services
 from accounts.api import TOKEN_ROLES
 from accounts.models import Role
-from tests.factories import CentreFactory, UserFactory, enrol
+from tests.factories import (
+    BUTTON_PIN,
+    DURESS_PIN,
+    PARIS_HOTEL_DE_VILLE,
+    CentreFactory,
+    UserFactory,
+    device_at,
+    enrol,
+    moved,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -136,3 +147,21 @@ def as_user():
         return client
 
     return client_for
+
+
+@pytest.fixture
+def button(paris, business):
+    return device_at(
+        paris, owner=business, cancel_pin=BUTTON_PIN, duress_pin=DURESS_PIN, heartbeat_interval_s=60
+    )
+
+
+@pytest.fixture
+def call_point(paris):
+    return device_at(
+        paris,
+        moved(PARIS_HOTEL_DE_VILLE, 120, 90),
+        kind="call_point",
+        name="Borne d'appel rue de Rivoli",
+        sip_uri="sip:borne-rivoli@csu.paris.example",
+    )

@@ -140,3 +140,34 @@ def database_url_for_servers() -> str:
     db = connection.settings_dict
     where = db["HOST"] + (f":{db['PORT']}" if db["PORT"] else "")
     return f"postgis://{quote(db['USER'] or '')}@{where}/{db['NAME']}"
+
+
+BUTTON_PIN, DURESS_PIN = "2468", "1357"
+
+
+def device_at(centre, where: Point = PARIS_HOTEL_DE_VILLE, **fields):  # noqa: ANN001, ANN201
+    """A device registered as `manage.py create_device` would register it."""
+    from alerts.services import register_device
+
+    fields.setdefault("kind", "alert_button")
+    fields.setdefault("name", "Pharmacie de l'Hôtel de Ville")
+    return register_device(centre=centre, location=where, **fields)
+
+
+def post_signed(client, path: str, device, body=b"{}", *, timestamp=None, **headers):  # noqa: ANN001, ANN201
+    """POST `body` (bytes, or a dict sent as JSON) signed with the device's secret, as its
+    firmware would; `headers` may override any header, the signature included."""
+    import json
+
+    from alerts.signing import signed_headers
+
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    signed = signed_headers(device, raw, timestamp=timestamp)
+    signed.update(headers)
+    return client.generic(
+        "POST",
+        path,
+        raw,
+        content_type="application/json",
+        headers=signed,
+    )

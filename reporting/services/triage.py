@@ -8,7 +8,15 @@ from django.utils import timezone
 from accounts.models import User
 from common.errors import IllegalTransition, RuleBroken
 from live.services import publish
-from reporting.models import REPORT_TRANSITIONS, Incident, Outcome, Report, Status
+from reporting.models import (
+    PRIORITY_RANK,
+    REPORT_TRANSITIONS,
+    Category,
+    Incident,
+    Outcome,
+    Report,
+    Status,
+)
 from reporting.payloads import report_payload
 
 
@@ -53,7 +61,8 @@ def transition_report(report: Report, *, to: str) -> Report:
 
 
 @transaction.atomic
-def close_report(report: Report, *, operator: User, outcome: str, note: str = "") -> Report:
+def close_report(report: Report, *, operator: User | None, outcome: str, note: str = "") -> Report:
+    """Close with an outcome; `operator` None means the sender called it off (alerts)."""
     report = _locked(report)
     if outcome not in Outcome.values:
         raise RuleBroken(f"Unknown outcome {outcome!r}.", fields={"outcome": Outcome.values})
@@ -61,6 +70,27 @@ def close_report(report: Report, *, operator: User, outcome: str, note: str = ""
     report.closed_by, report.closed_at = operator, timezone.now()
     report.outcome, report.closing_note = outcome, note
     fields = ["status", "closed_by", "closed_at", "outcome", "closing_note", "updated_at"]
+    report.save(update_fields=fields)
+    _announce(report)
+    return report
+
+
+@transaction.atomic
+def reclassify_report(
+    report: Report, *, category: Category, note: str, detach_author: bool = False
+) -> Report:
+    """Give the report another category (and its priority, if higher), with a note saying
+    why prepended to the description. `detach_author` hides it from the sender's own views:
+    the duress case, where someone may be watching the sender's screen."""
+    report = _locked(report)
+    report.category = category
+    if PRIORITY_RANK[category.default_priority] < PRIORITY_RANK[report.priority]:
+        report.priority = category.default_priority
+    report.description = f"{note}\n{report.description}".strip()
+    fields = ["category", "priority", "description", "updated_at"]
+    if detach_author:
+        report.author = None
+        fields.append("author")
     report.save(update_fields=fields)
     _announce(report)
     return report

@@ -1,0 +1,107 @@
+"""Devices are registered with `manage.py create_device` (it prints the secret once); here the
+city's IT team edits them, rotates secrets, sets PINs and revokes, all through the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.gis.admin import GISModelAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from alerts import services
+from alerts.models import Alert, Device, RefusedDeviceRequest
+from common.widgets import VigieMapWidget
+
+
+class DeviceForm(forms.ModelForm):
+    new_cancel_pin = forms.CharField(
+        required=False, max_length=8, help_text="4 to 8 digits; leave empty to keep the PINs."
+    )
+    new_duress_pin = forms.CharField(
+        required=False, max_length=8, help_text="Looks like a cancel, raises a duress alarm."
+    )
+
+    class Meta:
+        model = Device
+        fields = [*sorted(services.EDITABLE_FIELDS)]
+
+
+@admin.register(Device)
+class DeviceAdmin(GISModelAdmin):
+    form = DeviceForm
+    gis_widget = VigieMapWidget
+    list_display = [
+        "name",
+        "kind",
+        "centre",
+        "status",
+        "online",
+        "last_heartbeat_at",
+        "dc09_account",
+    ]
+    list_filter = ["kind", "status", "online", "centre"]
+    search_fields = ["name", "dc09_account", "sip_uri"]
+    readonly_fields = ["kind", "centre", "location", "owner", "status", "secret_rotated_at"]
+    actions = ["rotate_secrets", "revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # `manage.py create_device`: the secret must be shown once, to a script
+
+    def save_model(self, request: HttpRequest, obj: Device, form: Any, change: bool) -> None:
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        pins = (changed.pop("new_cancel_pin", ""), changed.pop("new_duress_pin", ""))
+        if changed:
+            services.update_device(obj, **changed)
+        if any(pins):
+            services.set_pins(obj, cancel_pin=pins[0], duress_pin=pins[1])
+
+    @admin.action(description="Rotate the secret (the old one is refused at once)")
+    def rotate_secrets(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
+        for device in queryset:
+            device = services.rotate_secret(device)
+            self.message_user(
+                request,
+                f"{device}: new secret {device.secret} (shown once; load it into the device).",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Revoke (every request from it is refused)")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
+        for device in queryset:
+            services.revoke_device(device)
+        self.message_user(request, f"{queryset.count()} device(s) revoked.")
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(_ReadOnly):
+    list_display = [
+        "created_at",
+        "report",
+        "device",
+        "kind",
+        "channel",
+        "cancelled_at",
+        "duress_at",
+    ]
+    list_filter = ["kind", "channel"]
+    list_select_related = ["report", "device"]
+
+
+@admin.register(RefusedDeviceRequest)
+class RefusedDeviceRequestAdmin(_ReadOnly):
+    list_display = ["at", "reason", "claimed_device", "device", "channel", "remote_address"]
+    list_filter = ["reason", "channel"]
