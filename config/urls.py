@@ -19,6 +19,7 @@ urlpatterns = [
     path("open311/v2/", include("reporting.open311_urls")),
     path("app/", include("reporting.web_urls")),
     path("console/", include("live.web_urls")),
+    path("shop/", include("alerts.web_urls")),
 ]
 
 handler400 = "common.errors.bad_request_view"
