@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 # State changes and reads are typed and checked (STYLE.md rule 17).
-TYPED = $(wildcard */services.py */services/*.py */queries.py) cameras/ptz.py common/counters.py common/idempotency.py
+TYPED = $(wildcard */services.py */services/*.py */queries.py) cameras/ptz.py alerts/steering.py alerts/signing.py common/counters.py common/idempotency.py
 
 .PHONY: run test lint format bootstrap check-deploy bench bench-console
 

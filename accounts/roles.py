@@ -22,14 +22,17 @@ _TRIAGE = [
     "cameras.view_camera",
 ]
 _REPORT = ["reporting.add_report"]
+_DISPATCH = ["dispatch.view_unit", "dispatch.view_intervention", "dispatch.dispatch_unit"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.RESIDENT: [*_REPORT],
     Role.BUSINESS: [*_REPORT],
-    Role.OPERATOR: [*_ACCOUNT_VIEW, *_TRIAGE],
+    Role.OPERATOR: [*_ACCOUNT_VIEW, *_TRIAGE, *_DISPATCH],
     Role.SUPERVISOR: [
         *_ACCOUNT_VIEW,
         *_TRIAGE,
+        *_DISPATCH,
+        "dispatch.manage_unit",
         "accounts.view_user",
         "accounts.view_vettingdecision",
     ],
@@ -60,6 +63,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cameras.add_privacymask",
         "cameras.change_privacymask",
         "cameras.view_privacymask",
+        *_DISPATCH,
+        "dispatch.manage_unit",
+        "dispatch.add_unit",
+        "dispatch.change_unit",
+        "alerts.view_device",
+        "alerts.change_device",
+        "alerts.view_alert",
+        "alerts.view_refuseddevicerequest",
     ],
 }
 

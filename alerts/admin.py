@@ -13,6 +13,7 @@ from django.http import HttpRequest
 
 from alerts import services
 from alerts.models import Alert, Device, RefusedDeviceRequest
+from common.errors import DomainError, InvalidInput
 from common.widgets import VigieMapWidget
 
 
@@ -27,6 +28,27 @@ class DeviceForm(forms.ModelForm):
     class Meta:
         model = Device
         fields = [*sorted(services.EDITABLE_FIELDS)]
+
+    def clean(self) -> dict[str, Any]:
+        """The services' own rules, shown on the form rather than failing on save."""
+        data = super().clean()
+        try:
+            pins = data.get("new_cancel_pin") or "", data.get("new_duress_pin") or ""
+            if pins[1] and not pins[0]:
+                raise InvalidInput(fields={"new_cancel_pin": ["needed with a duress PIN"]})
+            if pins[0]:
+                services.check_pin(pins[0], field="new_cancel_pin")
+            if pins[1]:
+                services.check_pin(pins[1], field="new_duress_pin")
+            account = data.get("dc09_account") or None
+            services.check_dc09(account, data.get("dc09_key") or "")
+            services.check_dc09_account_free(account, device=self.instance)
+        except DomainError as error:
+            for field, messages in error.fields.items():
+                self.add_error(field if field in self.fields else None, messages)
+            if not error.fields:
+                self.add_error(None, error.message)
+        return data
 
 
 @admin.register(Device)

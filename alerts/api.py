@@ -6,24 +6,34 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from knox.auth import TokenAuthentication
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import Role
-from accounts.permissions import IsApprovedMember
+from accounts.permissions import IsApprovedMember, requires
 from alerts import services
-from alerts.models import Alert, AlertKind
+from alerts.models import Alert, AlertKind, Device
+from alerts.payloads import device_payload
+from alerts.queries import devices_visible_to
 from alerts.signing import DeviceRateThrottle, DeviceSignatureAuthentication
-from common.errors import NotAllowed, NotFound
+from common.errors import InvalidInput, NotAllowed, NotFound
 from common.geojson import PointField
 from common.idempotency import idempotent
+
+# What the sender's screen may say about an alert (services.alert_state).
+ALERT_STATES = ["received", "seen", "help_coming", "resolved", "cancelled"]
 
 
 class IsSignedDevice(BasePermission):
@@ -91,9 +101,7 @@ def _status_fields() -> dict[str, serializers.Field]:
         "report": serializers.IntegerField(),
         "reference": serializers.CharField(),
         "kind": serializers.CharField(),
-        "state": serializers.ChoiceField(
-            choices=["received", "seen", "help_coming", "resolved", "cancelled"]
-        ),
+        "state": serializers.ChoiceField(choices=ALERT_STATES),
         "created_at": serializers.DateTimeField(),
         "cancel_until": serializers.DateTimeField(),
     }
@@ -223,6 +231,26 @@ class CurrentAlerts(APIView):
     def get(self, request: Request) -> Response:
         alerts = services.alerts_of(request.user)[:10]
         return Response([alert_status(alert) for alert in alerts])
+
+
+class DeviceList(APIView):
+    """The devices of the operator's centres; `?online=false`: the silent ones (the console
+    reads them on connect, then follows `device.offline` / `device.online` events)."""
+
+    permission_classes = [IsAuthenticated, requires("reporting.triage_report")]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("online", bool)],
+        responses=inline_serializer("DeviceList", {"id": serializers.IntegerField()}, many=True),
+    )
+    def get(self, request: Request) -> Response:
+        devices = devices_visible_to(request.user).filter(status=Device.Status.ACTIVE)
+        online = request.query_params.get("online")
+        if online is not None:
+            if online not in ("true", "false"):
+                raise InvalidInput(fields={"online": ["true or false"]})
+            devices = devices.filter(online=online == "true")
+        return Response([device_payload(device) for device in devices.order_by("name")[:1000]])
 
 
 class Pins(APIView):

@@ -91,6 +91,11 @@ class Device(models.Model):
     class Meta:
         ordering = ["centre", "name"]
         indexes = [models.Index(fields=["status", "online"], name="device_supervision")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner"], condition=models.Q(in_app=True), name="one_app_button_per_owner"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.name}"

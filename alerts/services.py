@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.gis.geos import Point
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import DurationField, ExpressionWrapper, F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -22,13 +22,14 @@ from accounts.services import OutsideJurisdiction
 from alerts.models import Alert, AlertKind, Device, DeviceKind, SeenSignature, new_secret
 from alerts.payloads import device_payload
 from alerts.signing import record_refusal  # noqa: F401 - part of this module's public face
-from common.errors import Conflict, InvalidInput, NotAllowed, RuleBroken
+from common.errors import Conflict, DomainError, InvalidInput, NotAllowed, RuleBroken
 from live.services import publish
 from reporting.models import Category, Outcome, Source
+from reporting.payloads import report_payload
 from reporting.services.intake import create_report
 from reporting.services.triage import close_report, reclassify_report
 
-CATEGORY_OF_KIND = {
+CATEGORY_OF_KIND: dict[str, str] = {
     AlertKind.PANIC: "panic_alarm",
     AlertKind.INTRUSION: "intrusion_alarm",
     AlertKind.MEDICAL: "medical_alarm",
@@ -61,12 +62,12 @@ class NoPinSet(RuleBroken):
 # --- the registry -------------------------------------------------------------------------
 
 
-def _check_pin(pin: str, *, field: str) -> None:
+def check_pin(pin: str, *, field: str) -> None:
     if not (pin.isascii() and pin.isdigit() and len(pin) in PIN_LENGTHS):
         raise InvalidInput(fields={field: ["4 to 8 digits"]})
 
 
-def _check_dc09(account: str | None, key: str) -> None:
+def check_dc09(account: str | None, key: str) -> None:
     """DC-09 account numbers are 3 to 16 hex digits; AES keys 128, 192 or 256 bits in hex."""
     hexdigits = set("0123456789abcdefABCDEF")
     if account is not None and not (3 <= len(account) <= 16 and set(account) <= hexdigits):
@@ -75,6 +76,20 @@ def _check_dc09(account: str | None, key: str) -> None:
         raise InvalidInput(fields={"dc09_key": ["32, 48 or 64 hexadecimal digits"]})
     if key and account is None:
         raise InvalidInput(fields={"dc09_key": ["only with a DC-09 account"]})
+
+
+def check_dc09_account_free(account: str | None, *, device: Device | None = None) -> None:
+    if not account:
+        return
+    others = Device.objects.filter(dc09_account=account.upper())
+    if device is not None and device.pk:
+        others = others.exclude(pk=device.pk)
+    if others.exists():
+        raise Conflict(
+            f"DC-09 account {account} is already in use.",
+            code="duplicate_account",
+            fields={"dc09_account": ["already used by another device"]},
+        )
 
 
 def _inside(centre: MonitoringCentre, location: Point) -> bool:
@@ -110,9 +125,8 @@ def register_device(
         )
     if heartbeat_interval_s < 10:
         raise InvalidInput(fields={"heartbeat_interval_s": ["at least 10"]})
-    _check_dc09(dc09_account, dc09_key)
-    if dc09_account and Device.objects.filter(dc09_account=dc09_account.upper()).exists():
-        raise Conflict(f"DC-09 account {dc09_account} is already in use.", code="duplicate_account")
+    check_dc09(dc09_account, dc09_key)
+    check_dc09_account_free(dc09_account)
     device = Device.objects.create(
         kind=kind,
         centre=centre,
@@ -129,16 +143,16 @@ def register_device(
         dc09_key=dc09_key.lower(),
     )
     if cancel_pin or duress_pin:
-        set_pins(device, cancel_pin=cancel_pin, duress_pin=duress_pin)
+        device = set_pins(device, cancel_pin=cancel_pin, duress_pin=duress_pin)
     return device
 
 
 @transaction.atomic
 def set_pins(device: Device, *, cancel_pin: str, duress_pin: str = "") -> Device:
     """The PIN that cancels a false alarm, and the duress PIN that only seems to."""
-    _check_pin(cancel_pin, field="cancel_pin")
+    check_pin(cancel_pin, field="cancel_pin")
     if duress_pin:
-        _check_pin(duress_pin, field="duress_pin")
+        check_pin(duress_pin, field="duress_pin")
         if duress_pin == cancel_pin:
             raise InvalidInput(fields={"duress_pin": ["must differ from the cancel PIN"]})
     device = Device.objects.select_for_update().get(pk=device.pk)
@@ -166,37 +180,53 @@ def revoke_device(device: Device) -> Device:
 
 
 def app_button_for(user: User) -> Device:
-    """The in-app alert button of an approved business account, made on first use."""
-    device = Device.objects.filter(owner=user, in_app=True).first()
-    if device is not None:
-        return device
+    """The in-app alert button of an approved business account, made on first use and kept
+    at the business's registered address (which may have changed since)."""
     if user.address_location is None:
         raise RuleBroken(
             "Your account has no registered address; ask your supervision centre.",
             code="no_address",
         )
+    device = Device.objects.filter(owner=user, in_app=True).first()
+    if device is not None:
+        if not device.location.equals_exact(user.address_location, 1e-9):
+            device = _relocate(device, user.address_location)
+        return device
     centre = user.centres.first()
     if centre is None:
         raise RuleBroken("Your account is not attached to a supervision centre.", code="no_centre")
-    return register_device(
-        kind=DeviceKind.ALERT_BUTTON,
-        centre=centre,
-        location=user.address_location,
-        name=user.full_name or user.address or user.username,
-        owner=user,
-        mobile=True,
-        in_app=True,
-        # The app is not a device that can be supervised: it never heartbeats.
-        heartbeat_interval_s=365 * 24 * 3600,
-    )
+    try:
+        with transaction.atomic():
+            return register_device(
+                kind=DeviceKind.ALERT_BUTTON,
+                centre=centre,
+                location=user.address_location,
+                name=user.full_name or user.address or user.username,
+                owner=user,
+                mobile=True,
+                in_app=True,
+                # The app is not a device that can be supervised: it never heartbeats.
+                heartbeat_interval_s=365 * 24 * 3600,
+            )
+    except IntegrityError:  # a twin first press made it meanwhile
+        return Device.objects.get(owner=user, in_app=True)
+
+
+@transaction.atomic
+def _relocate(device: Device, location: Point) -> Device:
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    device.location = location
+    device.save(update_fields=["location"])
+    return device
 
 
 # --- alerts -------------------------------------------------------------------------------
 
 
 def _plausible(device: Device, location: Point) -> bool:
-    """A sent position is used only if it is within the bound of the registered one and in a
-    jurisdiction; an alarm with a wild position still goes out, at the registered place."""
+    """A sent position is used only if it is within the bound of the registered one and inside
+    the device's own centre (whose operators answer it); an alarm with a wild position still
+    goes out, at the registered place."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT ST_DWithin(location, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s)"
@@ -285,47 +315,52 @@ def _locked_alert(alert: Alert) -> Alert:
 def cancel_alert(alert: Alert, *, pin: str) -> str:
     """The owner cancels a false alarm with their PIN, within the window.
 
-    The duress PIN answers exactly like a cancel ("cancelled"), so whoever forces the person's
-    hand sees the alarm called off, while operators see it raised to a duress alarm and the
-    sender's own views of the report go quiet. Returns "cancelled" in both cases.
+    The duress PIN answers exactly like the cancel PIN would ("cancelled", or the same refusal
+    once the window has closed), so whoever forces the person's hand sees nothing unusual,
+    while operators see the report raised to a duress alarm, whenever it is entered, and the
+    sender's own views of the report go quiet.
     """
-    try:
-        with transaction.atomic():
-            return _cancel(alert, pin=pin)
-    except WrongPin:
-        # Counted outside the refused transaction, so the count survives the refusal.
-        Alert.objects.filter(pk=alert.pk).update(failed_pin_attempts=F("failed_pin_attempts") + 1)
-        raise
+    with transaction.atomic():
+        alert = _locked_alert(alert)
+        if alert.cancelled_at or alert.duress_at:
+            return "cancelled"  # a second tap of the same cancel: same answer, nothing more
+        device = alert.device
+        duress = bool(device.duress_pin) and check_password(pin, device.duress_pin)
+        if duress:
+            _raise_duress(alert)  # committed whatever the answer below
+        refusal = _cancel_refusal(alert)
+        if refusal is None and not duress:
+            if not check_password(pin, device.cancel_pin):
+                refusal = WrongPin()
+                # Counted in this transaction, which commits: the refusal is raised after it.
+                alert.failed_pin_attempts += 1
+                alert.save(update_fields=["failed_pin_attempts"])
+            else:
+                close_report(
+                    alert.report,
+                    operator=None,
+                    outcome=Outcome.FALSE_ALARM,
+                    note="Cancelled by the sender with their PIN.",
+                )
+                alert.cancelled_at = timezone.now()
+                alert.save(update_fields=["cancelled_at"])
+    if refusal is not None:
+        raise refusal
+    return "cancelled"
 
 
-def _cancel(alert: Alert, *, pin: str) -> str:
-    alert = _locked_alert(alert)
-    device = alert.device
-    if alert.cancelled_at or alert.duress_at:
-        return "cancelled"  # a second tap of the same cancel: same answer, nothing more
+def _cancel_refusal(alert: Alert) -> DomainError | None:
+    """Why this alert cannot be cancelled now, if it cannot."""
     deadline = alert.created_at + timedelta(seconds=settings.VIGIE_ALERT_CANCEL_WINDOW_S)
     if timezone.now() > deadline:
-        raise CancelWindowClosed(
+        return CancelWindowClosed(
             "It is too late to cancel this alert from here; call the supervision centre."
         )
     if alert.failed_pin_attempts >= settings.VIGIE_ALERT_PIN_ATTEMPTS:
-        raise Conflict("Too many wrong PINs; call the supervision centre.", code="pin_locked")
-    if not device.cancel_pin:
-        raise NoPinSet()
-    if device.duress_pin and check_password(pin, device.duress_pin):
-        _raise_duress(alert)
-        return "cancelled"
-    if not check_password(pin, device.cancel_pin):
-        raise WrongPin()
-    close_report(
-        alert.report,
-        operator=None,
-        outcome=Outcome.FALSE_ALARM,
-        note="Cancelled by the sender with their PIN.",
-    )
-    alert.cancelled_at = timezone.now()
-    alert.save(update_fields=["cancelled_at"])
-    return "cancelled"
+        return Conflict("Too many wrong PINs; call the supervision centre.", code="pin_locked")
+    if not alert.device.cancel_pin:
+        return NoPinSet()
+    return None
 
 
 def _raise_duress(alert: Alert) -> None:
@@ -344,11 +379,11 @@ def _raise_duress(alert: Alert) -> None:
         report.centre_id,
         "escalation",
         {
-            "report": report.pk,
-            "reference": report.reference,
-            "reason": "duress",
+            "kind": "duress",
+            "report": report_payload(report),
             "device": alert.device_id,
-            "at": now.isoformat(),
+            "audience": "operators",
+            "reason": "the duress PIN was entered to cancel the alert",
         },
     )
 
@@ -390,7 +425,7 @@ def mark_silent_devices_offline() -> list[Device]:
     )
     with transaction.atomic():
         # Rows another run holds are skipped; once it commits they are no longer online.
-        gone = list(silent.select_for_update(skip_locked=True, of=("self",)))
+        gone: list[Device] = list(silent.select_for_update(skip_locked=True, of=("self",)))
         Device.objects.filter(pk__in=[device.pk for device in gone]).update(online=False)
         for device in gone:
             device.online = False
@@ -419,12 +454,8 @@ def update_device(device: Device, **fields: Any) -> Device:
     device = Device.objects.select_for_update().get(pk=device.pk)
     account = fields.get("dc09_account", device.dc09_account) or None
     key = fields.get("dc09_key", device.dc09_key) or ""
-    _check_dc09(account, key)
-    if (
-        account
-        and Device.objects.filter(dc09_account=account.upper()).exclude(pk=device.pk).exists()
-    ):
-        raise Conflict(f"DC-09 account {account} is already in use.", code="duplicate_account")
+    check_dc09(account, key)
+    check_dc09_account_free(account, device=device)
     fields["dc09_account"], fields["dc09_key"] = (account.upper() if account else None), key.lower()
     for name, value in fields.items():
         setattr(device, name, value)

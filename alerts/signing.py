@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from rest_framework import status
 from rest_framework.authentication import BaseAuthentication
@@ -29,7 +31,10 @@ from rest_framework.throttling import SimpleRateThrottle
 from alerts.models import Device, RefusedDeviceRequest, SeenSignature
 from common.errors import DomainError
 
+log = logging.getLogger(__name__)
+
 HEADERS = ("X-Device-Id", "X-Timestamp", "X-Signature")
+AUDITED_REFUSALS_PER_MINUTE = 120
 
 
 class DeviceRefused(DomainError):
@@ -71,7 +76,19 @@ def record_refusal(
     path: str = "",
     remote_address: str | None = None,
 ) -> None:
-    """Write the audit row of a refused device request, committed whatever happens next."""
+    """Write the audit row of a refused device request, committed whatever happens next.
+
+    At most AUDITED_REFUSALS_PER_MINUTE rows per address and minute: a flood of junk from one
+    address must not fill the table; the overflow is counted in the log instead.
+    """
+    if remote_address:
+        key = f"device-refusals:{remote_address}:{int(time.time() // 60)}"
+        cache.add(key, 0, timeout=120)
+        if cache.incr(key) > AUDITED_REFUSALS_PER_MINUTE:
+            log.warning(
+                "refused device request from %s not audited (flood): %s", remote_address, reason
+            )
+            return
     with transaction.atomic():
         RefusedDeviceRequest.objects.create(
             reason=reason,
@@ -115,7 +132,7 @@ def verify(
             ),
         )
     expected = sign(device.secret, timestamp, body)
-    if not hmac.compare_digest(expected, signature.strip().lower()):
+    if not (signature.isascii() and hmac.compare_digest(expected, signature.strip().lower())):
         raise DeviceRefused("bad_signature", device=device)
     try:
         with transaction.atomic():

@@ -9,5 +9,6 @@ urlpatterns = [
     path("alerts/cancel/", api.Cancel.as_view(), name="alert-cancel"),
     path("alerts/pins/", api.Pins.as_view(), name="alert-pins"),
     path("alerts/", api.CurrentAlerts.as_view(), name="alerts"),
+    path("devices/", api.DeviceList.as_view(), name="devices"),
     path("alerts/<int:report_id>/", api.AlertDetail.as_view(), name="alert"),
 ]

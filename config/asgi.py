@@ -17,10 +17,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from dispatch.consumers import PoliceConsumer  # noqa: E402
 from live.consumers import ConsoleConsumer  # noqa: E402
 
 websocket_urlpatterns = [
     path("ws/console/", ConsoleConsumer.as_asgi()),
+    path("ws/police/", PoliceConsumer.as_asgi()),
 ]
 
 application = ProtocolTypeRouter(

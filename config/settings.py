@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "cameras",
     "reporting",
     "alerts",
+    "dispatch",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +140,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alerts.tasks.supervise_devices",
         "schedule": float(env_int("VIGIE_DEVICE_SCAN_S", 30, minimum=1)),
     },
+    "publish-unit-positions": {
+        "task": "dispatch.tasks.publish_unit_positions",
+        "schedule": float(env_int("VIGIE_UNIT_POSITION_EVERY_S", 3, minimum=1)),
+    },
 }
 
 # --- accounts and authentication ---------------------------------------------------------------
@@ -184,6 +189,7 @@ REST_FRAMEWORK = {
         "enrolment": env_str("VIGIE_THROTTLE_ENROLMENT", "30/hour"),
         "reports": env_str("VIGIE_THROTTLE_REPORTS", "30/hour"),
         "device": env_str("VIGIE_THROTTLE_DEVICE", "120/min"),
+        "positions": env_str("VIGIE_THROTTLE_POSITIONS", "120/min"),
     },
     # Behind a reverse proxy the client is the last address it adds to X-Forwarded-For;
     # without this, every caller would share the proxy's address and its throttle.
@@ -209,6 +215,13 @@ SPECTACULAR_SETTINGS = {
         "VettingStatusEnum": "accounts.models.VettingStatus",
         "CameraStatusEnum": "cameras.models.Camera.Status",
         "PtzCommandStatusEnum": "cameras.models.PtzCommand.Status",
+        "ReportOutcomeEnum": "reporting.models.Outcome",
+        "AlertKindEnum": "alerts.models.AlertKind",
+        "UnitKindEnum": "dispatch.models.UnitKind",
+        "InterventionOutcomeEnum": "dispatch.models.InterventionOutcome",
+        "InterventionStateEnum": "dispatch.models.State",
+        "UnitStatusEnum": "dispatch.models.UnitStatus",
+        "AlertStateEnum": "alerts.api.ALERT_STATES",
     },
 }
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -234,6 +247,11 @@ VIGIE_ALERT_POSITION_BOUND_M = env_int("VIGIE_ALERT_POSITION_BOUND_M", 2000, min
 VIGIE_ALERT_PTZ_CAMERAS = env_int("VIGIE_ALERT_PTZ_CAMERAS", 3, minimum=0)
 VIGIE_ALERT_CANCEL_WINDOW_S = env_int("VIGIE_ALERT_CANCEL_WINDOW_S", 120, minimum=10)
 VIGIE_ALERT_PIN_ATTEMPTS = env_int("VIGIE_ALERT_PIN_ATTEMPTS", 5, minimum=1)
+# Dispatch (issue 7).
+VIGIE_UNIT_POSITION_EVERY_S = env_int("VIGIE_UNIT_POSITION_EVERY_S", 3, minimum=1)
+VIGIE_UNIT_FIX_MAX_AGE_S = env_int("VIGIE_UNIT_FIX_MAX_AGE_S", 300, minimum=10)
+VIGIE_UNIT_MAX_SPEED_KMH = env_int("VIGIE_UNIT_MAX_SPEED_KMH", 250, minimum=10)
+VIGIE_UNIT_MAX_OUTSIDE_M = env_int("VIGIE_UNIT_MAX_OUTSIDE_M", 20000, minimum=0)
 MEDIA_ROOT = Path(env_str("VIGIE_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"  # never served as a folder: attachments go through an authorised view
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", include("reporting.urls")),
     path("api/v1/", include("cameras.urls")),
     path("api/v1/", include("alerts.urls")),
+    path("api/v1/", include("dispatch.urls")),
     path("open311/v2/", include("reporting.open311_urls")),
     path("app/", include("reporting.web_urls")),
     path("console/", include("live.web_urls")),

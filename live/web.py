@@ -81,6 +81,7 @@ def console_config(request: HttpRequest) -> dict[str, Any]:
             "categories": reverse("categories"),
             "reports": reverse("reports"),
             "cameras": reverse("cameras"),
+            "devices": reverse("devices"),
         },
     }
 

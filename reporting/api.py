@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from accounts.models import Role
+from accounts.models import STAFF_ROLES, Role
 from accounts.permissions import IsApprovedMember, requires
 from cameras.payloads import link_payload
 from common.errors import NotFound
@@ -42,7 +42,7 @@ class CategoryOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Category
-        fields = ["code", "label", "label_fr", "label_en", "default_priority"]
+        fields = ["code", "label", "label_fr", "label_en", "default_priority", "for_alerts"]
 
     def get_label(self, category: Category) -> str:
         request = self.context.get("request")
@@ -51,12 +51,19 @@ class CategoryOutput(serializers.ModelSerializer):
 
 
 class CategoryList(generics.ListAPIView):
-    """The categories a report can have, labelled in the caller's language (Accept-Language)."""
+    """The categories a report can have, labelled in the caller's language (Accept-Language).
+
+    Staff also get the categories only devices raise (panic, duress...), to label them."""
 
     permission_classes = [AllowAny]
     pagination_class = None
     serializer_class = CategoryOutput
-    queryset = Category.objects.filter(active=True, for_alerts=False)
+
+    def get_queryset(self):
+        categories = Category.objects.filter(active=True)
+        if getattr(self.request.user, "role", None) in STAFF_ROLES:
+            return categories
+        return categories.filter(for_alerts=False)
 
 
 class ReportInput(serializers.Serializer):

@@ -13,7 +13,12 @@ class Priority(models.TextChoices):
     LOW = "low", "Low"
 
 
-PRIORITY_RANK = {Priority.CRITICAL: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
+PRIORITY_RANK: dict[str, int] = {
+    Priority.CRITICAL: 0,
+    Priority.HIGH: 1,
+    Priority.NORMAL: 2,
+    Priority.LOW: 3,
+}
 
 
 class Source(models.TextChoices):

@@ -7,6 +7,8 @@
   `outsider_operator`: the strangers every permission test needs;
 - `button`, an alert button of Paris (cancel PIN BUTTON_PIN, duress PIN DURESS_PIN), and
   `call_point`, a street call point of Paris;
+- `unit`, a Paris car crewed by `police_officer`, available, last seen 300 m from the
+  Hôtel de Ville;
 - `api`: a DRF client; `as_user(user)` returns one signed in as that user's app would be.
 """
 
@@ -165,3 +167,21 @@ def call_point(paris):
         name="Borne d'appel rue de Rivoli",
         sip_uri="sip:borne-rivoli@csu.paris.example",
     )
+
+
+@pytest.fixture
+def unit(paris, police_officer):
+    from django.utils import timezone
+
+    from dispatch.services import create_unit, record_position
+
+    car = create_unit(centre=paris, callsign="PS-21", members=[police_officer])
+    record_position(
+        car,
+        location=moved(PARIS_HOTEL_DE_VILLE, 300, 45),
+        recorded_at=timezone.now(),
+        accuracy_m=8,
+        by=police_officer,
+    )
+    car.refresh_from_db()
+    return car

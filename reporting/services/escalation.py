@@ -50,6 +50,7 @@ def escalate_overdue(*, now: datetime | None = None) -> list[int]:
                 report.centre_id,
                 "escalation",
                 {
+                    "kind": "overdue",
                     "report": report_payload(report),
                     "waited_s": waited,
                     "audience": "supervisors",

@@ -55,6 +55,7 @@
     },
   });
   const alarm = new V.Alarm($("sound"));
+  const notices = new V.Notices({ list: $("notices"), onSelect: select });
 
   V.setSignedOutHandler(() => signedOut(t("signin.expired")));
 
@@ -66,6 +67,7 @@
       case "report.updated":
         feed.upsert(data);
         detail.update(data);
+        notices.reportChanged(data);
         break;
       case "report.cameras":
         feed.setCameras(data.report, data.cameras);
@@ -75,8 +77,17 @@
         feed.setIncident(data);
         if (detail.report && feed.get(detail.report.id)) detail.update(feed.get(detail.report.id));
         break;
+      case "device.offline":
+        notices.deviceOffline(data);
+        break;
+      case "device.online":
+        notices.deviceOnline(data);
+        break;
+      case "escalation":
+        notices.escalation(data);
+        break;
       default:
-        break; // types of later issues (interventions, units, devices): not shown yet
+        break; // types of later issues (interventions, units), and report.ptz: not shown yet
     }
   }
 
@@ -92,6 +103,7 @@
     snapshot.waiting = [];
     $("feed-status").textContent = t("feed.loading");
     loadCategories();
+    loadOfflineDevices();
     const reports = [];
     try {
       let path = config.api.reports + SNAPSHOT_QUERY;
@@ -115,6 +127,14 @@
       if (feed.get(detail.report.id)) detail.update(feed.get(detail.report.id));
     }
     $("feed").dataset.ready = "true";
+  }
+
+  async function loadOfflineDevices() {
+    try {
+      notices.setOfflineDevices(await api(config.api.devices + "?online=false"));
+    } catch (error) {
+      /* the live events still tell; read again on the next snapshot */
+    }
   }
 
   async function loadCategories() {

@@ -95,6 +95,7 @@ def test_before_sign_in_the_page_knows_nobody_and_shows_every_centre(client, par
         "categories": "/api/v1/categories/",
         "reports": "/api/v1/reports/",
         "cameras": "/api/v1/cameras/",
+        "devices": "/api/v1/devices/",
     }
     assert config["socketPath"] == "/ws/console/"
     assert config["silenceMs"] == 30_000

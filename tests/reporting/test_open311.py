@@ -137,7 +137,9 @@ class TestServices:
         body = response.json()
         assert_valid("services.json", body)
         codes = [service["service_code"] for service in body]
-        assert codes == list(Category.objects.filter(active=True).values_list("code", flat=True))
+        # Categories only devices raise (panic, duress...) are not offered to senders.
+        offered = Category.objects.filter(active=True, for_alerts=False)
+        assert codes == list(offered.values_list("code", flat=True))
         assert "other" not in codes
         fight = body[codes.index("fight")]
         assert fight == {
@@ -172,7 +174,7 @@ class TestServices:
         root = parse_our_xml(response)
         assert root.tag == "services"
         assert {child.tag for child in root} == {"service"}
-        assert len(root) == Category.objects.filter(active=True).count()
+        assert len(root) == Category.objects.filter(active=True, for_alerts=False).count()
         first = root[0]
         assert [e.tag for e in first] == [
             "service_code",

@@ -11,6 +11,7 @@ import io
 import json
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.management import call_command
@@ -23,6 +24,41 @@ from common.commands import JsonCommand
 from config.env import env_str
 
 BOUNDARIES = settings.BASE_DIR / "data" / "boundaries"
+DEMO_DEVICES = [
+    # A pharmacy near the Hôtel de Ville with its button, PINs 1234 (cancel) and 9999 (duress).
+    [
+        "--kind",
+        "alert_button",
+        "--centre",
+        "paris-csu",
+        "--lon",
+        "2.3530",
+        "--lat",
+        "48.8570",
+        "--name",
+        "Pharmacie de l'Hôtel de Ville (démo)",
+        "--owner",
+        "paris-business",
+        "--cancel-pin",
+        "1234",
+        "--duress-pin",
+        "9999",
+    ],
+    [
+        "--kind",
+        "call_point",
+        "--centre",
+        "paris-csu",
+        "--lon",
+        "2.3488",
+        "--lat",
+        "48.8590",
+        "--name",
+        "Borne d'appel rue de Rivoli (démo)",
+        "--sip-uri",
+        "sip:borne-rivoli@demo.invalid",
+    ],
+]
 PARIS_CAMERAS = settings.BASE_DIR / "data" / "cameras" / "paris_prefecture_police_cameras_2013.csv"
 
 # (slug, name, prefix, organisation, outline, a real street address inside the city)
@@ -115,6 +151,7 @@ class Command(JsonCommand):
         for line in reported:  # rows it skipped, each with its reason
             self.stdout.write(line)
         cameras = json.loads(last)
+        devices = self._demo_devices()
 
         self.stdout.write(f"Demo accounts (password for new ones: {password}):")
         for username, role, where in accounts:
@@ -126,4 +163,23 @@ class Command(JsonCommand):
             "cameras": {
                 key: cameras[key] for key in ("created", "updated", "unchanged", "skipped")
             },
+            "devices": devices,
         }
+
+    def _demo_devices(self) -> list[dict[str, Any]]:
+        """An alert button (the Paris demo business's) and a street call point, made once; their
+        secrets are printed that one time, as `create_device` does."""
+        # Looked up by name, not imported: accounts sits below alerts.
+        if apps.get_model("alerts", "Device").objects.filter(centre__slug="paris-csu").exists():
+            return []
+        made = []
+        for arguments in DEMO_DEVICES:
+            output = io.StringIO()
+            call_command("create_device", *arguments, stdout=output)
+            made.append(json.loads(output.getvalue().strip().splitlines()[-1]))
+        self.stdout.write("Demo devices (secrets shown this once):")
+        for device in made:
+            self.stdout.write(
+                f"  device {device['id']} ({device['kind']}): secret {device['secret']}"
+            )
+        return made

@@ -1,0 +1,52 @@
+"""The console's dispatch actions over its WebSocket: the REST API's services, unchanged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.models import User
+from common.errors import InvalidInput, NotAllowed
+from dispatch import queries, services
+from dispatch.payloads import intervention_payload
+from live.actions import register
+from reporting.queries import report_for_user
+
+
+def _id(message: dict[str, Any], name: str) -> int:
+    value = message.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
+        raise InvalidInput(fields={name: ["an id (an integer)"]})
+    return value
+
+
+def _may_dispatch(user: User) -> None:
+    if not user.has_perm("dispatch.dispatch_unit"):
+        raise NotAllowed("Your role does not allow this.")
+
+
+def dispatch(user: User, message: dict[str, Any]) -> dict[str, Any]:
+    _may_dispatch(user)
+    report = report_for_user(user, _id(message, "report"))
+    unit = queries.unit_for_user(user, _id(message, "unit"))
+    intervention = services.dispatch_unit(
+        report, unit=unit, operator=user, note=str(message.get("note") or "")[:2000]
+    )
+    return intervention_payload(intervention)
+
+
+def transition(user: User, message: dict[str, Any]) -> dict[str, Any]:
+    _may_dispatch(user)
+    intervention = queries.intervention_for_user(user, _id(message, "intervention"))
+    intervention = services.transition_intervention(
+        intervention,
+        to=str(message.get("to") or ""),
+        by=user,
+        outcome=str(message.get("outcome") or ""),
+        note=str(message.get("note") or "")[:2000],
+    )
+    return intervention_payload(intervention)
+
+
+def register_console_actions() -> None:
+    register("dispatch", dispatch)
+    register("transition_intervention", transition)

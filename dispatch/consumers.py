@@ -1,0 +1,197 @@
+"""The police app's WebSocket (`/ws/police/`): its unit's dispatches, and its positions back.
+
+Signed in by the session (the web app), or by the app token in the query (`?token=`) or in the
+first frame (`{"type": "auth", "token": …}`, which keeps it out of access logs). On sign-in the
+app is sent its units and their live interventions from the database, then every change as it
+happens; a frame lost on the way costs only a moment, since the next hello reads the record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.gis.geos import Point
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.dateparse import parse_datetime
+from knox.auth import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
+
+from accounts.models import Role, User
+from common.errors import DomainError, InvalidInput, error_body
+from common.geojson import parse_point
+from dispatch import queries, services
+from dispatch.payloads import intervention_payload, unit_position_payload
+from dispatch.realtime import unit_group
+
+log = logging.getLogger(__name__)
+
+CLOSE_NOT_SIGNED_IN = 4401
+CLOSE_NOT_ALLOWED = 4403
+CLOSE_NO_PONG = 4408
+AUTH_WITHIN_S = 10.0
+
+
+def user_for_token(token: str) -> User | None:
+    try:
+        user, _ = TokenAuthentication().authenticate_credentials(token.encode())
+    except (AuthenticationFailed, UnicodeError):
+        return None
+    return user
+
+
+def hello_for(user: User) -> dict[str, Any]:
+    units = list(queries.units_visible_to(user).order_by("callsign"))
+    current = [intervention_payload(i) for i in queries.current_interventions_of(user)]
+    return {
+        "type": "police.hello",
+        "user": user.username,
+        "units": [unit_position_payload(unit) for unit in units],
+        "interventions": current,
+    }
+
+
+def _record_position(user: User, message: dict[str, Any]) -> dict[str, Any]:
+    unit = queries.unit_for_user(user, _int(message, "unit"))
+    recorded_at = parse_datetime(str(message.get("recorded_at") or ""))
+    if recorded_at is None or recorded_at.tzinfo is None:
+        raise InvalidInput(fields={"recorded_at": ["ISO 8601 with a UTC offset"]})
+    try:
+        location: Point = parse_point(message.get("location"))
+    except ValidationError as exc:
+        raise InvalidInput(fields={"location": [str(d) for d in exc.detail]}) from None
+    accuracy = message.get("accuracy_m")
+    if accuracy is not None and (not isinstance(accuracy, int | float) or accuracy < 0):
+        raise InvalidInput(fields={"accuracy_m": ["a number of metres"]})
+    services.record_position(
+        unit, location=location, recorded_at=recorded_at, accuracy_m=accuracy, by=user
+    )
+    return {"recorded": True}
+
+
+def _transition(user: User, message: dict[str, Any]) -> dict[str, Any]:
+    intervention = queries.intervention_for_user(user, _int(message, "intervention"))
+    intervention = services.transition_intervention(
+        intervention,
+        to=str(message.get("to") or ""),
+        by=user,
+        outcome=str(message.get("outcome") or ""),
+        note=str(message.get("note") or "")[:2000],
+    )
+    return intervention_payload(intervention)
+
+
+def _int(message: dict[str, Any], name: str) -> int:
+    value = message.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
+        raise InvalidInput(fields={name: ["an id (an integer)"]})
+    return value
+
+
+ACTIONS = {"position": _record_position, "transition": _transition}
+
+
+class PoliceConsumer(AsyncWebsocketConsumer):
+    ping_every_s: float = 15.0
+    dead_after_s: float = 30.0
+
+    async def connect(self) -> None:
+        await self.accept()
+        self.user: User | None = None
+        self.groups_joined: list[str] = []
+        user = self.scope.get("user")
+        token = (parse_qs(self.scope.get("query_string", b"").decode()).get("token") or [""])[0]
+        if token:
+            user = await database_sync_to_async(user_for_token)(token)
+        if user is not None and user.is_authenticated:
+            await self._sign_in(user)
+        else:
+            self.waiting = asyncio.create_task(self._close_unless_signed_in())
+
+    async def _close_unless_signed_in(self) -> None:
+        await asyncio.sleep(AUTH_WITHIN_S)
+        if self.user is None:
+            await self.close(code=CLOSE_NOT_SIGNED_IN)
+
+    async def _sign_in(self, user: User) -> None:
+        if user.role != Role.POLICE:
+            await self.close(code=CLOSE_NOT_ALLOWED)
+            return
+        self.user = user
+        hello = await database_sync_to_async(hello_for)(user)
+        for unit in hello["units"]:
+            group = unit_group(unit["id"])
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        await self._send_json(hello)
+        self.last_heard = asyncio.get_running_loop().time()
+        self.pinger = asyncio.create_task(self._keep_alive())
+
+    async def disconnect(self, code: int) -> None:
+        for task in (getattr(self, "pinger", None), getattr(self, "waiting", None)):
+            if task:
+                task.cancel()
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def police_frame(self, message: dict[str, Any]) -> None:
+        await self.send(text_data=message["frame"])
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            message = json.loads(text_data or "")
+            kind = message["type"]
+        except (ValueError, KeyError, TypeError):
+            await self._send_json(
+                {"type": "police.error", "message": 'Expected JSON with a "type".'}
+            )
+            return
+        if self.user is None:
+            if kind == "auth" and isinstance(message.get("token"), str):
+                user = await database_sync_to_async(user_for_token)(message["token"][:200])
+                if user is not None:
+                    await self._sign_in(user)
+                    return
+            await self.close(code=CLOSE_NOT_SIGNED_IN)
+            return
+        self.last_heard = asyncio.get_running_loop().time()
+        if kind == "pong":
+            return
+        if kind not in ACTIONS:
+            await self._send_json({"type": "police.error", "message": f"Unknown type {kind!r}."})
+            return
+        await self._act(kind, message)
+
+    async def _act(self, kind: str, message: dict[str, Any]) -> None:
+        try:
+            data = await database_sync_to_async(ACTIONS[kind])(self.user, message)
+        except DomainError as exc:
+            reply = {"ok": False, **error_body(exc.code, exc.message, exc.fields)}
+        except Exception:
+            log.exception("police action %r failed", kind)
+            reply = {"ok": False, **error_body("server_error", "The action failed; it is logged.")}
+        else:
+            reply = {"ok": True, "data": data}
+        await self._send_json(
+            {"type": "police.result", "request_id": message.get("request_id"), **reply}
+        )
+
+    async def _keep_alive(self) -> None:
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(asyncio.CancelledError):
+            while True:
+                await asyncio.sleep(self.ping_every_s)
+                if loop.time() - self.last_heard > self.dead_after_s:
+                    await self.close(code=CLOSE_NO_PONG)
+                    return
+                await self._send_json({"type": "ping", "at": datetime.now().astimezone()})
+
+    async def _send_json(self, payload: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(payload, cls=DjangoJSONEncoder))
