@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common.health import healthz
+from dispatch.web_urls import figures_urlpatterns
 
 admin.site.site_header = admin.site.site_title = "Vigie"
 admin.site.index_title = "Administration"
@@ -19,7 +20,9 @@ urlpatterns = [
     path("api/v1/", include("dispatch.urls")),
     path("open311/v2/", include("reporting.open311_urls")),
     path("app/", include("reporting.web_urls")),
+    path("console/figures/", include(figures_urlpatterns)),
     path("console/", include("live.web_urls")),
+    path("police/", include("dispatch.web_urls")),
     path("shop/", include("alerts.web_urls")),
 ]
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dispatch import api
+from dispatch import api, figures_api
 
 urlpatterns = [
     path("units/", api.UnitCollection.as_view(), name="units"),
@@ -12,6 +12,11 @@ urlpatterns = [
         name="report-suggested-units",
     ),
     path("interventions/", api.InterventionCollection.as_view(), name="interventions"),
+    path(
+        "figures/response-times/",
+        figures_api.ResponseTimes.as_view(),
+        name="figures-response-times",
+    ),
     path(
         "interventions/<int:intervention_id>/",
         api.InterventionDetail.as_view(),
