@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.gis.db import models
 
-from accounts.models import PUBLIC_ROLES, TRIAGE_ROLES, MonitoringCentre, User
+from accounts.models import PUBLIC_ROLES, TRIAGE_ROLES, MonitoringCentre, Role, User
 
 
 class Priority(models.TextChoices):
@@ -102,7 +102,9 @@ class Incident(models.Model):
 class ReportQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> ReportQuerySet:
         """What this person may see (STYLE.md rule 8): their own reports for a member of the
-        public, their centres' for operators and supervisors, nothing for anyone else yet."""
+        public, their centres' for operators and supervisors, the reports their unit was sent
+        to for police officers (dispatch's interventions, named here rather than imported),
+        nothing for anyone else."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
@@ -111,6 +113,10 @@ class ReportQuerySet(models.QuerySet):
             return self.filter(author=user)
         if user.role in TRIAGE_ROLES:
             return self.filter(centre__in=user.centres.values("pk"))
+        if user.role == Role.POLICE:
+            return self.filter(
+                pk__in=self.model.objects.filter(interventions__unit__members=user).values("pk")
+            )
         return self.none()
 
 

@@ -64,3 +64,20 @@ def test_an_intervention_from_report_to_resolution(
         ("report.updated", "resolved"),
         ("intervention.updated", "resolved"),
     ]
+
+
+def test_police_read_the_reports_their_unit_is_sent_to_and_no_other(
+    resident, operator, police_officer, unit, as_user
+):
+    from dispatch.services import dispatch_unit
+
+    sent_to = file_report(resident, category="fight")
+    elsewhere = file_report(resident, category="theft")
+    dispatch_unit(sent_to, unit=unit, operator=operator)
+    police = as_user(police_officer)
+
+    listed = police.get("/api/v1/reports/")
+    assert listed.status_code == 200
+    assert [r["id"] for r in listed.json()["results"]] == [sent_to.pk]
+    assert police.get(f"/api/v1/reports/{sent_to.pk}/").status_code == 200
+    assert police.get(f"/api/v1/reports/{elsewhere.pk}/").status_code == 404
