@@ -82,7 +82,10 @@ class Device(models.Model):
     dc09_key = models.CharField(
         max_length=64,
         blank=True,
-        help_text="SIA DC-09 AES key in hex (32, 48 or 64 digits); empty: no encryption.",
+        help_text=(
+            "SIA DC-09 AES key: the binary key written in hex (32, 48 or 64 digits), not a "
+            "16-character text key; empty: no encryption."
+        ),
     )
     cancel_pin = models.CharField(max_length=128, blank=True, editable=False)  # hashed
     duress_pin = models.CharField(max_length=128, blank=True, editable=False)  # hashed
