@@ -33,6 +33,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_TRIAGE,
         *_DISPATCH,
         "dispatch.manage_unit",
+        "notifications.add_broadcast",
+        "notifications.view_broadcast",
+        "notifications.view_pushmessage",
         "accounts.view_user",
         "accounts.view_vettingdecision",
     ],
@@ -71,6 +74,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "alerts.change_device",
         "alerts.view_alert",
         "alerts.view_refuseddevicerequest",
+        "notifications.add_broadcast",
+        "notifications.view_broadcast",
+        "notifications.view_pushmessage",
+        "notifications.view_notification",
+        "notifications.view_pushdevice",
     ],
 }
 

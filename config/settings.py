@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "reporting",
     "alerts",
     "dispatch",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +140,10 @@ CELERY_BEAT_SCHEDULE = {
     "supervise-devices": {
         "task": "alerts.tasks.supervise_devices",
         "schedule": float(env_int("VIGIE_DEVICE_SCAN_S", 30, minimum=1)),
+    },
+    "send-pushes": {
+        "task": "notifications.tasks.send_pushes",
+        "schedule": float(env_int("VIGIE_PUSH_SCAN_S", 15, minimum=1)),
     },
     "publish-unit-positions": {
         "task": "dispatch.tasks.publish_unit_positions",
@@ -247,6 +252,16 @@ VIGIE_ALERT_POSITION_BOUND_M = env_int("VIGIE_ALERT_POSITION_BOUND_M", 2000, min
 VIGIE_ALERT_PTZ_CAMERAS = env_int("VIGIE_ALERT_PTZ_CAMERAS", 3, minimum=0)
 VIGIE_ALERT_CANCEL_WINDOW_S = env_int("VIGIE_ALERT_CANCEL_WINDOW_S", 120, minimum=10)
 VIGIE_ALERT_PIN_ATTEMPTS = env_int("VIGIE_ALERT_PIN_ATTEMPTS", 5, minimum=1)
+# Push notifications (issue 8): FCM when a service-account file is given, else the log.
+FIREBASE_CREDENTIALS = env_str("FIREBASE_CREDENTIALS")
+if FIREBASE_CREDENTIALS and not Path(FIREBASE_CREDENTIALS).is_file():
+    raise ImproperlyConfigured(
+        f"FIREBASE_CREDENTIALS={FIREBASE_CREDENTIALS} is not a readable file"
+    )
+VIGIE_FCM_ENDPOINT = env_str("VIGIE_FCM_ENDPOINT")
+VIGIE_PUSH_RETRY_BASE_S = env_int("VIGIE_PUSH_RETRY_BASE_S", 30, minimum=1)
+VIGIE_PUSH_MAX_ATTEMPTS = env_int("VIGIE_PUSH_MAX_ATTEMPTS", 8, minimum=1)
+VIGIE_BROADCAST_HOURS = env_int("VIGIE_BROADCAST_HOURS", 24, minimum=1)
 # Dispatch (issue 7).
 VIGIE_UNIT_POSITION_EVERY_S = env_int("VIGIE_UNIT_POSITION_EVERY_S", 3, minimum=1)
 VIGIE_UNIT_FIX_MAX_AGE_S = env_int("VIGIE_UNIT_FIX_MAX_AGE_S", 300, minimum=10)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("cameras.urls")),
     path("api/v1/", include("alerts.urls")),
     path("api/v1/", include("dispatch.urls")),
+    path("api/v1/", include("notifications.urls")),
     path("open311/v2/", include("reporting.open311_urls")),
     path("app/", include("reporting.web_urls")),
     path("console/figures/", include(figures_urlpatterns)),

@@ -32,6 +32,9 @@ from dispatch.models import (
 from dispatch.payloads import intervention_payload, unit_position_payload
 from dispatch.realtime import tell_unit
 from live.services import publish
+from notifications import messages
+from notifications.models import NotificationKind
+from notifications.services import notify
 from reporting.models import Report
 from reporting.models import Status as ReportStatus
 from reporting.services.triage import acknowledge_report, transition_report
@@ -244,6 +247,29 @@ def _set_unit_status(unit: Unit, status: str) -> None:
         publish(unit.centre_id, "unit.updated", unit_position_payload(unit))
 
 
+def _tell_crew(intervention: Intervention) -> None:
+    """The unit's officers get the dispatch as a high-priority push the police app opens."""
+    report = Report.objects.select_related("category").get(pk=intervention.report_id)
+    notify(
+        intervention.unit.members.all(),
+        kind=NotificationKind.DISPATCH,
+        texts=messages.dispatch(
+            report.reference,
+            report.category.label_fr,
+            report.category.label_en,
+            intervention.unit.callsign,
+        ),
+        data={
+            "type": "dispatch",
+            "intervention": intervention.pk,
+            "report": report.pk,
+            "reference": report.reference,
+            "priority": report.priority,
+        },
+        high_priority=True,
+    )
+
+
 def _follow_report(report: Report, *, operator: User) -> None:
     """The report shows the intervention's progress: dispatched while one is live."""
     if report.status == ReportStatus.NEW:
@@ -282,6 +308,7 @@ def dispatch_unit(
     if not propose:
         _set_unit_status(unit, UnitStatus.BUSY)
         _follow_report(report, operator=operator)
+        _tell_crew(intervention)
     _announce(intervention)
     return intervention
 
@@ -331,6 +358,7 @@ def transition_intervention(
     if to == State.DISPATCHED:
         _set_unit_status(unit, UnitStatus.BUSY)
         _follow_report(report, operator=by)
+        _tell_crew(intervention)
     elif to in (State.RESOLVED, State.CANCELLED):
         if came_from != State.PROPOSED:
             _set_unit_status(unit, UnitStatus.AVAILABLE)
@@ -378,6 +406,7 @@ def reassign_intervention(
         _set_unit_status(old, UnitStatus.AVAILABLE)
     _set_unit_status(new, UnitStatus.BUSY)
     _follow_report(Report.objects.get(pk=intervention.report_id), operator=operator)
+    _tell_crew(intervention)
     _announce(intervention)
     withdrawn = {"type": "intervention.withdrawn", "data": {"intervention": intervention.pk}}
     transaction.on_commit(lambda: tell_unit(old.pk, withdrawn))

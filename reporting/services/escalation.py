@@ -12,11 +12,30 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.models import Role, User, VettingStatus
 from live.services import publish
+from notifications import messages
+from notifications.models import NotificationKind
+from notifications.services import notify
 from reporting.models import Priority, Report, Status
 from reporting.payloads import report_payload
+
+
+def on_duty_supervisors(centre_id: int) -> QuerySet[User]:
+    """Who is pushed an escalation: the approved, active supervisors of the centre.
+
+    There is no duty roster yet, so every supervisor of the centre is on duty; one who is
+    off shift has no signed-in app and silences it there.
+    """
+    return User.objects.filter(
+        centres=centre_id,
+        role=Role.SUPERVISOR,
+        status=VettingStatus.APPROVED,
+        is_active=True,
+    ).only("pk", "language")
 
 
 def overdue_reports(now: datetime) -> list[int]:
@@ -56,6 +75,13 @@ def escalate_overdue(*, now: datetime | None = None) -> list[int]:
                     "audience": "supervisors",
                     "reason": f"critical and not acknowledged after {waited} s",
                 },
+            )
+            notify(
+                on_duty_supervisors(report.centre_id),
+                kind=NotificationKind.ESCALATION,
+                texts=messages.escalation(report.reference, waited),
+                data={"type": "escalation", "report": report.pk, "reference": report.reference},
+                high_priority=True,
             )
             raised.append(report_id)
     return raised

@@ -8,7 +8,11 @@ from django.utils import timezone
 from accounts.models import User
 from common.errors import IllegalTransition, RuleBroken
 from live.services import publish
+from notifications import messages
+from notifications.models import NotificationKind
+from notifications.services import notify
 from reporting.models import (
+    ALERT_SOURCES,
     PRIORITY_RANK,
     REPORT_TRANSITIONS,
     Category,
@@ -38,6 +42,31 @@ def _announce(report: Report) -> None:
     publish(report.centre_id, "report.updated", report_payload(report))
 
 
+def _tell_author(report: Report) -> None:
+    """The person who raised the report hears of its progress (push, through the outbox)."""
+    if report.author is None:
+        return
+    texts = messages.report_status(
+        report.reference, report.status, alert=report.source in ALERT_SOURCES
+    )
+    if texts is None:
+        return
+    notify(
+        [report.author],
+        kind=NotificationKind.HELP_COMING
+        if report.source in ALERT_SOURCES
+        else NotificationKind.REPORT_STATUS,
+        texts=texts,
+        data={
+            "type": "report.status",
+            "report": report.pk,
+            "reference": report.reference,
+            "status": report.status,
+        },
+        high_priority=report.source in ALERT_SOURCES,
+    )
+
+
 @transaction.atomic
 def acknowledge_report(report: Report, *, operator: User) -> Report:
     """An operator takes the report: the centre sees who has it and since when."""
@@ -46,6 +75,7 @@ def acknowledge_report(report: Report, *, operator: User) -> Report:
     report.acknowledged_by, report.acknowledged_at = operator, timezone.now()
     report.save(update_fields=["status", "acknowledged_by", "acknowledged_at", "updated_at"])
     _announce(report)
+    _tell_author(report)
     return report
 
 
@@ -57,6 +87,7 @@ def transition_report(report: Report, *, to: str) -> Report:
     _move(report, to)
     report.save(update_fields=["status", "updated_at"])
     _announce(report)
+    _tell_author(report)
     return report
 
 
@@ -72,6 +103,8 @@ def close_report(report: Report, *, operator: User | None, outcome: str, note: s
     fields = ["status", "closed_by", "closed_at", "outcome", "closing_note", "updated_at"]
     report.save(update_fields=fields)
     _announce(report)
+    if operator is not None:  # not when the sender called it off themselves
+        _tell_author(report)
     return report
 
 
