@@ -6,6 +6,7 @@ records what would have been sent, and every PushMessage row shows it in the adm
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from functools import cache
@@ -57,6 +58,9 @@ class FcmBackend:
 
         self.messaging = messaging
         certificate = credentials.Certificate(credentials_path)
+        # One named app per process; a new backend (new settings) replaces it.
+        with contextlib.suppress(ValueError):
+            firebase_admin.delete_app(firebase_admin.get_app("vigie"))
         self.app = firebase_admin.initialize_app(
             certificate, {"projectId": certificate.project_id}, name="vigie"
         )
