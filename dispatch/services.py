@@ -333,7 +333,9 @@ def transition_intervention(
     make one move and the other gets a 409.
     """
     intervention = (
-        Intervention.objects.select_for_update().select_related("unit").get(pk=intervention.pk)
+        Intervention.objects.select_for_update(of=("self",))
+        .select_related("unit")
+        .get(pk=intervention.pk)
     )
     if to not in State.values:
         raise InvalidInput(fields={"to": [v for v in State.values if v != State.PROPOSED]})
@@ -380,10 +382,12 @@ def reassign_intervention(
         raise IllegalTransition(f"The intervention is {intervention.state}.")
     if intervention.unit_id == unit.pk:
         raise RuleBroken("The intervention is already with this unit.", code="same_unit")
-    old, new = (
-        Unit.objects.select_for_update().get(pk=intervention.unit_id),
-        Unit.objects.select_for_update().get(pk=unit.pk),
-    )
+    # Locks in one order everywhere (intervention, report, units by id), so a reassignment and
+    # a transition or a dispatch meeting on the same rows wait for each other, never deadlock.
+    Report.objects.select_for_update().get(pk=intervention.report_id)
+    units = Unit.objects.select_for_update().filter(pk__in=[intervention.unit_id, unit.pk])
+    locked = {u.pk: u for u in units.order_by("pk")}
+    old, new = locked[intervention.unit_id], locked[unit.pk]
     if new.centre_id != intervention.centre_id:
         raise RuleBroken("This unit belongs to another centre.", code="other_centre")
     if new.status == UnitStatus.OFF_DUTY:
