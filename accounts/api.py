@@ -7,6 +7,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.validators import RegexValidator
 from django.middleware.csrf import get_token
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from knox.auth import TokenAuthentication
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -59,10 +60,26 @@ class TokenLoginView(APIView):
     what they may not do is refused later with a 403 that says why.
     """
 
-    authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = _THROTTLES
     throttle_scope = "login"
+
+    def get_authenticators(self) -> list:
+        # Signing in needs no credentials; signing out (DELETE) is done with the token itself.
+        if self.request.method == "DELETE":
+            return [TokenAuthentication()]
+        return []
+
+    def get_permissions(self) -> list:
+        if self.request.method == "DELETE":
+            return [IsAuthenticated()]
+        return [AllowAny()]
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        """Sign-out: the token in the Authorization header is revoked."""
+        services.end_app_token(request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         request=CredentialsInput,

@@ -138,6 +138,11 @@ def issue_app_token(user: User) -> str:
     return key
 
 
+def end_app_token(token: AuthToken) -> None:
+    """Sign-out from an app: this token stops working at once (the others stay)."""
+    AuthToken.objects.filter(pk=token.pk).delete()
+
+
 @transaction.atomic
 def ensure_organisation(name: str, *, kind: str = Organisation.Kind.CITY) -> Organisation:
     organisation, _ = Organisation.objects.get_or_create(name=name, defaults={"kind": kind})

@@ -267,6 +267,7 @@ VIGIE_UNIT_POSITION_EVERY_S = env_int("VIGIE_UNIT_POSITION_EVERY_S", 3, minimum=
 VIGIE_UNIT_FIX_MAX_AGE_S = env_int("VIGIE_UNIT_FIX_MAX_AGE_S", 300, minimum=10)
 VIGIE_UNIT_MAX_SPEED_KMH = env_int("VIGIE_UNIT_MAX_SPEED_KMH", 250, minimum=10)
 VIGIE_UNIT_MAX_OUTSIDE_M = env_int("VIGIE_UNIT_MAX_OUTSIDE_M", 20000, minimum=0)
+VIGIE_POLICE_REPORT_HOURS = env_int("VIGIE_POLICE_REPORT_HOURS", 12, minimum=1)
 MEDIA_ROOT = Path(env_str("VIGIE_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"  # never served as a folder: attachments go through an authorised view
 

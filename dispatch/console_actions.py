@@ -47,6 +47,16 @@ def transition(user: User, message: dict[str, Any]) -> dict[str, Any]:
     return intervention_payload(intervention)
 
 
+def reassign(user: User, message: dict[str, Any]) -> dict[str, Any]:
+    _may_dispatch(user)
+    intervention = queries.intervention_for_user(user, _id(message, "intervention"))
+    unit = queries.unit_for_user(user, _id(message, "unit"))
+    return intervention_payload(
+        services.reassign_intervention(intervention, unit=unit, operator=user)
+    )
+
+
 def register_console_actions() -> None:
     register("dispatch", dispatch)
     register("transition_intervention", transition)
+    register("reassign_intervention", reassign)

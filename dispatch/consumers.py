@@ -110,7 +110,12 @@ class PoliceConsumer(AsyncWebsocketConsumer):
         token = (parse_qs(self.scope.get("query_string", b"").decode()).get("token") or [""])[0]
         if token:
             user = await database_sync_to_async(user_for_token)(token)
-        if user is not None and user.is_authenticated:
+            if user is None:
+                await self.close(code=CLOSE_NOT_SIGNED_IN)
+                return
+        # A session of someone else (an operator signed in on the same browser) is not a
+        # refusal: the police app may still send its token in the first frame.
+        if user is not None and user.is_authenticated and (token or user.role == Role.POLICE):
             await self._sign_in(user)
         else:
             self.waiting = asyncio.create_task(self._close_unless_signed_in())
@@ -153,6 +158,8 @@ class PoliceConsumer(AsyncWebsocketConsumer):
                 {"type": "police.error", "message": 'Expected JSON with a "type".'}
             )
             return
+        if kind == "auth" and self.user is not None:
+            return  # signed in by the session already: the app's token frame changes nothing
         if self.user is None:
             if kind == "auth" and isinstance(message.get("token"), str):
                 user = await database_sync_to_async(user_for_token)(message["token"][:200])

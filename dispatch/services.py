@@ -98,7 +98,7 @@ def set_unit_status(unit: Unit, *, status: str) -> Unit:
         raise UnitBusy("This unit is on an intervention; end or reassign it first.")
     unit.status = status
     unit.save(update_fields=["status"])
-    publish(unit.centre_id, "unit.updated", unit_position_payload(unit))
+    _unit_changed(unit)
     return unit
 
 
@@ -234,6 +234,8 @@ def _event(
 def _announce(intervention: Intervention) -> None:
     payload = intervention_payload(intervention)
     publish(intervention.centre_id, "intervention.updated", payload)
+    if intervention.state == State.PROPOSED:
+        return  # a proposal is the centre's business until it is confirmed
     unit_id = intervention.unit_id
     transaction.on_commit(
         lambda: tell_unit(unit_id, {"type": "intervention.updated", "data": payload})
@@ -244,7 +246,14 @@ def _set_unit_status(unit: Unit, status: str) -> None:
     if unit.status != status:
         unit.status = status
         unit.save(update_fields=["status"])
-        publish(unit.centre_id, "unit.updated", unit_position_payload(unit))
+        _unit_changed(unit)
+
+
+def _unit_changed(unit: Unit) -> None:
+    """The centre's consoles and the unit's own apps see its new status."""
+    payload = unit_position_payload(unit)
+    publish(unit.centre_id, "unit.updated", payload)
+    transaction.on_commit(lambda: tell_unit(unit.pk, {"type": "unit.updated", "data": payload}))
 
 
 def _tell_crew(intervention: Intervention) -> None:

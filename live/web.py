@@ -82,6 +82,10 @@ def console_config(request: HttpRequest) -> dict[str, Any]:
             "reports": reverse("reports"),
             "cameras": reverse("cameras"),
             "devices": reverse("devices"),
+            # Dispatch: the units, and the interventions (suggestions and moves hang below
+            # "reports" and "interventions").
+            "units": reverse("units"),
+            "interventions": reverse("interventions"),
         },
     }
 

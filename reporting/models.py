@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import PUBLIC_ROLES, TRIAGE_ROLES, MonitoringCentre, Role, User
 
@@ -99,6 +103,10 @@ class Incident(models.Model):
         return f"incident {self.pk}"
 
 
+# dispatch's live intervention states, named here rather than imported (dispatch sits above).
+POLICE_LIVE_STATES = ("dispatched", "acknowledged", "en_route", "on_scene")
+
+
 class ReportQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> ReportQuerySet:
         """What this person may see (STYLE.md rule 8): their own reports for a member of the
@@ -114,9 +122,17 @@ class ReportQuerySet(models.QuerySet):
         if user.role in TRIAGE_ROLES:
             return self.filter(centre__in=user.centres.values("pk"))
         if user.role == Role.POLICE:
-            return self.filter(
-                pk__in=self.model.objects.filter(interventions__unit__members=user).values("pk")
+            # While the intervention is live, and for VIGIE_POLICE_REPORT_HOURS after its last
+            # move (the officer writes up the call), not forever.
+            recent = timezone.now() - timedelta(hours=settings.VIGIE_POLICE_REPORT_HOURS)
+            sent_to = self.model.objects.filter(
+                Q(interventions__unit__members=user)
+                & (
+                    Q(interventions__state__in=POLICE_LIVE_STATES)
+                    | Q(interventions__updated_at__gte=recent)
+                )
             )
+            return self.filter(pk__in=sent_to.values("pk"))
         return self.none()
 
 

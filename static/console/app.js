@@ -3,7 +3,8 @@
  * After the socket's hello, the open reports are read through the REST API (the snapshot);
  * live events that arrive meanwhile wait and are applied on top, in order. A reconnection
  * with `?since=` is replayed what it missed and needs no new snapshot. See socket.js for the
- * connection, feed.js, map.js and detail.js for the three panes.
+ * connection, feed.js, map.js and detail.js for the three panes, units.js for the police
+ * units (on the map and in its list) and dispatch.js for the detail pane's dispatch section.
  */
 (function () {
   "use strict";
@@ -46,12 +47,15 @@
     },
   });
   const map = new V.ConsoleMap({ target: $("map"), hint: $("map-hint"), onSelect: select });
+  const units = new V.Units({ map, list: $("units"), count: $("units-count") });
+  const dispatch = new V.Dispatch({ socket, units });
   const detail = new V.Detail({
     feed,
     socket,
     onChanged: (report) => {
       feed.upsert(report);
       detail.update(report);
+      dispatch.reportChanged(report);
     },
   });
   const alarm = new V.Alarm($("sound"));
@@ -67,6 +71,7 @@
       case "report.updated":
         feed.upsert(data);
         detail.update(data);
+        dispatch.reportChanged(data);
         notices.reportChanged(data);
         break;
       case "report.cameras":
@@ -86,8 +91,17 @@
       case "escalation":
         notices.escalation(data);
         break;
+      case "intervention.updated":
+        dispatch.interventionChanged(data);
+        break;
+      case "unit.updated":
+        units.upsert(data);
+        break;
+      case "unit.position":
+        units.upsert(data.units || []);
+        break;
       default:
-        break; // types of later issues (interventions, units), and report.ptz: not shown yet
+        break; // report.ptz: not shown
     }
   }
 
@@ -96,7 +110,7 @@
     return parsed.pathname + parsed.search;
   }
 
-  /** Read every open report, then apply the events that arrived while reading. */
+  /** Read every open report and every unit, then apply the events that arrived while reading. */
   async function loadSnapshot() {
     const generation = ++snapshot.generation;
     snapshot.loading = true;
@@ -104,7 +118,9 @@
     $("feed-status").textContent = t("feed.loading");
     loadCategories();
     loadOfflineDevices();
+    const unitsRead = units.read(); // meanwhile; null if it failed (the events still tell)
     const reports = [];
+    let failure = null;
     try {
       let path = config.api.reports + SNAPSHOT_QUERY;
       for (let page = 0; path && page < SNAPSHOT_MAX_PAGES; page += 1) {
@@ -113,18 +129,23 @@
         path = data.next ? localPath(data.next) : null;
       }
     } catch (error) {
-      if (generation !== snapshot.generation) return;
+      failure = error;
+    }
+    const unitList = await unitsRead;
+    if (generation !== snapshot.generation) return;
+    if (unitList) units.reset(unitList);
+    if (failure) {
       snapshot.loading = false;
-      $("feed-status").textContent = t("feed.failed") + " " + errorText(error);
+      $("feed-status").textContent = t("feed.failed") + " " + errorText(failure);
       snapshot.waiting.splice(0).forEach(apply);
       return;
     }
-    if (generation !== snapshot.generation) return;
     feed.reset(reports);
     snapshot.loading = false;
     snapshot.waiting.splice(0).forEach(apply);
     if (detail.report) {
       if (feed.get(detail.report.id)) detail.update(feed.get(detail.report.id));
+      dispatch.reload(); // events may have been missed before this snapshot
     }
     $("feed").dataset.ready = "true";
   }
@@ -151,6 +172,7 @@
     if (!feed.get(id)) return;
     feed.select(id);
     detail.show(id);
+    dispatch.show(feed.get(id));
     map.select(feed.get(id));
   }
 
@@ -169,6 +191,7 @@
     $("console-view").hidden = false;
     $("sign-out").hidden = false;
     $("sound").hidden = false;
+    $("figures-link").hidden = false;
     const who = $("who");
     who.textContent = t("who", {
       user: user.username,
@@ -177,6 +200,7 @@
     who.hidden = false;
     feed.setCentres(user.centres);
     map.ensure();
+    units.ensure();
     map.updateSize();
   }
 
@@ -184,6 +208,7 @@
     $("console-view").hidden = true;
     $("sign-out").hidden = true;
     $("sound").hidden = true;
+    $("figures-link").hidden = true;
     $("who").hidden = true;
     $("signin-view").hidden = false;
     const error = $("signin-error");
@@ -198,7 +223,9 @@
     snapshot.generation += 1;
     snapshot.loading = false;
     feed.reset([]);
+    units.reset([]);
     detail.clear();
+    dispatch.clear();
     $("feed").dataset.ready = "false";
   }
 

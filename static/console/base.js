@@ -1,5 +1,6 @@
 /* Vigie operator console: settings, texts, the REST helper and formatting shared by the other
- * scripts (socket.js, sound.js, feed.js, map.js, detail.js, app.js), all under window.Vigie.
+ * scripts (socket.js, sound.js, feed.js, map.js, detail.js, units.js, interventions.js,
+ * dispatch.js, app.js), all under window.Vigie.
  *
  * Settings come from the JSON block #vigie-config rendered by live/web.py; every text is in
  * static/console/strings.js.

@@ -1,8 +1,9 @@
 /* Vigie operator console: the map (OpenLayers, vendored in static/vendor/openlayers).
  *
  * Report markers coloured by priority, and the cameras of the visible area read from
- * GET /api/v1/cameras/?bbox=… when zoomed in far enough. The tile layer comes from the
- * settings; when no tile server answers, the vector layers still draw on a plain ground.
+ * GET /api/v1/cameras/?bbox=… when zoomed in far enough; units.js adds the police units. The
+ * tile layer comes from the settings; when no tile server answers, the vector layers still
+ * draw on a plain ground.
  */
 (function () {
   "use strict";
@@ -152,6 +153,19 @@
       if (!ol.extent.containsCoordinate(visible, where) || view.getZoom() < 15) {
         view.animate({ center: where, zoom: Math.max(view.getZoom(), 16), duration: 300 });
       }
+    }
+
+    /** Another layer (units.js), drawn over the cameras and under the reports. */
+    addLayer(layer) {
+      if (this.map) this.map.getLayers().insertAt(2, layer);
+    }
+
+    /** Bring `lonLat` into view, closer in when the map shows a wide area. */
+    centreOn(lonLat) {
+      if (!this.map) return;
+      const view = this.map.getView();
+      const zoom = Math.max(view.getZoom() || 0, 16);
+      view.animate({ center: ol.proj.fromLonLat(lonLat), zoom, duration: 300 });
     }
 
     updateSize() {

@@ -143,3 +143,19 @@ def test_enrolment_is_throttled_per_address(api, paris):
     finally:
         ScopedRateThrottle.THROTTLE_RATES = saved
     assert answers == [400, 400, 429]
+
+
+def test_an_app_signs_out_and_its_token_stops_working_but_not_the_others(api, resident):
+    credentials = {"username": resident.username, "password": PASSWORD}
+    first = api.post(TOKEN_URL, credentials, format="json").json()["token"]
+    second = api.post(TOKEN_URL, credentials, format="json").json()["token"]
+
+    api.credentials(HTTP_AUTHORIZATION=f"Token {first}")
+    assert api.delete(TOKEN_URL).status_code == 204
+    assert api.get("/api/v1/reports/").status_code == 401
+    api.credentials(HTTP_AUTHORIZATION=f"Token {second}")
+    assert api.get("/api/v1/reports/").status_code == 200
+
+
+def test_signing_out_without_a_token_is_401(api, db):
+    assert api.delete(TOKEN_URL).status_code == 401

@@ -81,3 +81,26 @@ def test_police_read_the_reports_their_unit_is_sent_to_and_no_other(
     assert [r["id"] for r in listed.json()["results"]] == [sent_to.pk]
     assert police.get(f"/api/v1/reports/{sent_to.pk}/").status_code == 200
     assert police.get(f"/api/v1/reports/{elsewhere.pk}/").status_code == 404
+
+
+def test_police_lose_sight_of_a_report_some_hours_after_their_intervention_ends(
+    resident, operator, police_officer, unit, as_user, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dispatch.models import Intervention
+    from dispatch.services import dispatch_unit, transition_intervention
+
+    report = file_report(resident, category="fight")
+    intervention = dispatch_unit(report, unit=unit, operator=operator)
+    transition_intervention(intervention, to="cancelled", by=operator)
+    police = as_user(police_officer)
+    assert police.get(f"/api/v1/reports/{report.pk}/").status_code == 200
+
+    Intervention.objects.filter(pk=intervention.pk).update(
+        updated_at=timezone.now() - timedelta(hours=settings.VIGIE_POLICE_REPORT_HOURS, minutes=1)
+    )
+
+    assert police.get(f"/api/v1/reports/{report.pk}/").status_code == 404

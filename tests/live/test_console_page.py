@@ -96,6 +96,8 @@ def test_before_sign_in_the_page_knows_nobody_and_shows_every_centre(client, par
         "reports": "/api/v1/reports/",
         "cameras": "/api/v1/cameras/",
         "devices": "/api/v1/devices/",
+        "units": "/api/v1/units/",
+        "interventions": "/api/v1/interventions/",
     }
     assert config["socketPath"] == "/ws/console/"
     assert config["silenceMs"] == 30_000
