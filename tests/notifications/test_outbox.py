@@ -33,9 +33,7 @@ def test_a_token_registered_by_someone_else_moves_to_them(resident, other_reside
     assert PushDevice.objects.get(token="shared-phone").user == other_resident
 
 
-def test_the_author_is_told_in_their_language_when_an_operator_takes_the_report(
-    resident, operator
-):
+def test_the_author_is_told_in_their_language_when_an_operator_takes_the_report(resident, operator):
     resident.language = "en"
     resident.save(update_fields=["language"])
     register_push_device(resident, token="phone", platform="android")
