@@ -66,12 +66,12 @@ class TokenLoginView(APIView):
 
     def get_authenticators(self) -> list:
         # Signing in needs no credentials; signing out (DELETE) is done with the token itself.
-        if self.request.method == "DELETE":
+        if getattr(self.request, "method", None) == "DELETE":
             return [TokenAuthentication()]
         return []
 
     def get_permissions(self) -> list:
-        if self.request.method == "DELETE":
+        if getattr(self.request, "method", None) == "DELETE":
             return [IsAuthenticated()]
         return [AllowAny()]
 

@@ -98,7 +98,7 @@ def _circle(center: Point, radius_m: float) -> MultiPolygon:
             "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s, 32)::geometry))",
             [center.x, center.y, radius_m],
         )
-        area = GEOSGeometry(bytes(cursor.fetchone()[0]))
+        area = GEOSGeometry(memoryview(cursor.fetchone()[0]))
     area.srid = 4326
     return area
 
