@@ -227,6 +227,7 @@ SPECTACULAR_SETTINGS = {
         "InterventionStateEnum": "dispatch.models.State",
         "UnitStatusEnum": "dispatch.models.UnitStatus",
         "AlertStateEnum": "alerts.api.ALERT_STATES",
+        "FiguresGroupingEnum": "dispatch.figures.GROUPINGS",
     },
 }
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
