@@ -145,6 +145,15 @@ def parse_area(value: Any) -> MultiPolygon:
         )
     if not parts:
         raise serializers.ValidationError("The area is empty.", code="invalid_geojson")
+    for part in parts:
+        # PostGIS's answers (covers, intersects) on a self-crossing ring are undefined. Parts
+        # are checked one by one: neighbouring communes sharing an edge make a fine area.
+        if not part.valid:
+            raise serializers.ValidationError(
+                f"The area is not a valid polygon ({part.valid_reason}); draw it again "
+                "without crossing lines.",
+                code="invalid_geojson",
+            )
     return MultiPolygon(*parts, srid=4326)
 
 

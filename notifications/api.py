@@ -99,6 +99,8 @@ def _circle(center: Point, radius_m: float) -> MultiPolygon:
             [center.x, center.y, radius_m],
         )
         area = GEOSGeometry(memoryview(cursor.fetchone()[0]))
+    if not isinstance(area, MultiPolygon):  # ST_Multi of a buffer: always one polygon's worth
+        raise TypeError(f"expected a MultiPolygon, PostGIS drew a {area.geom_type}")
     area.srid = 4326
     return area
 

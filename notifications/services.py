@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import MonitoringCentre, Role, User, VettingStatus
+from accounts.models import PUBLIC_ROLES, MonitoringCentre, Role, User, VettingStatus
 from common.errors import InvalidInput, RuleBroken
 from notifications import backends
 from notifications.messages import Texts, verbatim
@@ -298,12 +298,12 @@ def broadcast_to_area(
 
 
 def current_broadcasts_for(user: User) -> Any:
-    """What a resident may read now: unexpired broadcasts of their centres covering their home;
-    staff: their centres' broadcasts."""
+    """What an approved resident or business may read now: unexpired broadcasts of their
+    centres covering their registered address; staff: their centres' broadcasts."""
     now = timezone.now()
     broadcasts = Broadcast.objects.filter(expires_at__gt=now)
-    if user.role == Role.RESIDENT:
-        if user.address_location is None:
+    if user.role in PUBLIC_ROLES:
+        if user.address_location is None or user.status != VettingStatus.APPROVED:
             return broadcasts.none()
         return broadcasts.filter(
             Q(centre__in=user.centres.values("pk")), area__covers=user.address_location

@@ -121,8 +121,8 @@ def broadcast_page(request: HttpRequest) -> HttpResponse:
     """The page for supervisors. Before sign-in it shows the sign-in form (200); signed in as
     someone who may not broadcast, the same form and a refusal (403)."""
     centres = broadcasting_centres(request.user)
-    user = request.user if centres else None
-    config = broadcast_config(request, user, centres)  # type: ignore[arg-type]
+    user = request.user if centres and isinstance(request.user, User) else None
+    config = broadcast_config(request, user, centres)
     status = 403 if config["refused"] else 200
     response = render(request, "notifications/broadcast.html", {"config": config}, status=status)
     get_token(request)  # the CSRF cookie the script sends back with its POST

@@ -60,6 +60,7 @@ def app_config(request: HttpRequest) -> dict[str, Any]:
             "token": reverse("auth-token"),
             "categories": reverse("categories"),
             "reports": reverse("reports"),
+            "broadcasts": reverse("broadcasts"),
         },
     }
 

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('alerts', '0002_device_one_app_button_per_owner'),
+        ("alerts", "0002_device_one_app_button_per_owner"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='device',
-            name='dc09_key',
-            field=models.CharField(blank=True, help_text='SIA DC-09 AES key: the binary key written in hex (32, 48 or 64 digits), not a 16-character text key; empty: no encryption.', max_length=64),
+            model_name="device",
+            name="dc09_key",
+            field=models.CharField(
+                blank=True,
+                help_text="SIA DC-09 AES key: the binary key written in hex (32, 48 or 64 digits), not a 16-character text key; empty: no encryption.",
+                max_length=64,
+            ),
         ),
     ]

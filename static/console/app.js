@@ -192,6 +192,8 @@
     $("sign-out").hidden = false;
     $("sound").hidden = false;
     $("figures-link").hidden = false;
+    // The page itself refuses anyone else; the link only spares operators a dead end.
+    $("broadcast-link").hidden = !["supervisor", "admin"].includes(user.role);
     const who = $("who");
     who.textContent = t("who", {
       user: user.username,
@@ -209,6 +211,7 @@
     $("sign-out").hidden = true;
     $("sound").hidden = true;
     $("figures-link").hidden = true;
+    $("broadcast-link").hidden = true;
     $("who").hidden = true;
     $("signin-view").hidden = false;
     const error = $("signin-error");

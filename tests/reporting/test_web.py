@@ -42,6 +42,7 @@ def test_page_has_no_inline_script_or_style_and_only_local_assets(client):
         "/static/vendor/openlayers/ol.js",
         "/static/resident/strings.js",
         "/static/resident/app.js",
+        "/static/resident/broadcasts.js",
     ]
     assert all(not s["text"].strip() for s in code)
     assert parts.stylesheets == ["/static/vendor/openlayers/ol.css", "/static/resident/app.css"]
@@ -64,6 +65,7 @@ def test_tile_url_and_limits_are_rendered_as_data_for_the_script(client, setting
         "token": "/api/v1/auth/token/",
         "categories": "/api/v1/categories/",
         "reports": "/api/v1/reports/",
+        "broadcasts": "/api/v1/broadcasts/",
     }
     # Before a position fix the map shows the area the centres cover: here, Paris.
     west, south, east, north = config["defaultExtent"]
