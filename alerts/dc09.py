@@ -214,10 +214,13 @@ def read_frame(text: str, accounts: dict[str, Account]) -> Frame:
             frame.refuse("undecryptable", "NAK") if encrypted else frame.refuse("malformed", "DUH")
         )
     stamp = event.timestamp if isinstance(event.timestamp, datetime) else None
-    if encrypted and stamp is None:  # DC-09 makes it mandatory in encrypted frames
-        return frame.refuse("stale_timestamp", "NAK")
+    if encrypted and stamp is None:
+        # DC-09 makes the timestamp mandatory in encrypted frames, so a genuine one always has
+        # it: without it, a wrong key's garbage happened to parse.
+        return frame.refuse("undecryptable", "NAK")
     if not event.valid_timestamp:
-        assert stamp is not None  # noqa: S101 - pysiaalarm only fails a timestamp it read
+        if stamp is None:
+            return frame.refuse("malformed", "DUH")
         late = stamp < datetime.now(UTC)
         return frame.refuse("stale_timestamp" if late else "future_timestamp", "NAK")
     cid = f"{event.event_qualifier or ''}{event.event_type or ''}"
