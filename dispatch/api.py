@@ -190,7 +190,7 @@ class SuggestedUnits(APIView):
                 {
                     **unit_position_payload(unit),
                     "distance_m": round(unit.distance.m, 1),
-                    "fix_age_s": round((now - unit.last_seen_at).total_seconds()),
+                    "fix_age_s": round((now - unit.last_recorded_at).total_seconds()),
                 }
             )
         return Response(body)

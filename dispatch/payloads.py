@@ -51,6 +51,7 @@ def intervention_payload(intervention: Intervention) -> dict[str, Any]:
                 "unit_location": _point(event.unit_location),
                 "note": event.note,
             }
-            for event in intervention.events.select_related("by", "unit").order_by("at", "pk")
+            # Prefetched in order by dispatch.queries; a fresh row reads its few events here.
+            for event in sorted(intervention.events.all(), key=lambda e: (e.at, e.pk))
         ],
     }

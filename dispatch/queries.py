@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.gis.db.models.functions import Distance, GeometryDistance
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, User
 from common.errors import NotFound
-from dispatch.models import ACTIVE_STATES, Intervention, Unit, UnitStatus
+from dispatch.models import ACTIVE_STATES, Intervention, InterventionEvent, Unit, UnitStatus
 from reporting.models import Report
 
 
@@ -33,7 +33,12 @@ def unit_for_user(user: User, unit_id: int) -> Unit:
 
 def interventions_visible_to(user: User) -> QuerySet[Intervention]:
     """Operators: their centres'; police: their units' (never another centre's dispatch)."""
-    interventions = Intervention.objects.select_related("unit")
+    interventions = Intervention.objects.select_related("unit").prefetch_related(
+        Prefetch(
+            "events",
+            queryset=InterventionEvent.objects.select_related("by", "unit").order_by("at", "pk"),
+        )
+    )
     if user.is_superuser:
         return interventions
     if user.role == Role.POLICE:
@@ -60,15 +65,18 @@ def current_interventions_of(user: User) -> QuerySet[Intervention]:
 
 def suggested_units(report: Report) -> QuerySet[Unit]:
     """Available units of the report's centre with a recent fix, nearest first (PostGIS KNN),
-    each with `distance_m`; fixes older than VIGIE_UNIT_FIX_MAX_AGE_S do not count."""
+    each with `distance`; fixes taken more than VIGIE_UNIT_FIX_MAX_AGE_S ago do not count, nor
+    units held by a proposal."""
     fresh_since = timezone.now() - timedelta(seconds=settings.VIGIE_UNIT_FIX_MAX_AGE_S)
     return (
         Unit.objects.filter(
             centre_id=report.centre_id,
             status=UnitStatus.AVAILABLE,
             last_location__isnull=False,
-            last_seen_at__gte=fresh_since,
+            # Fresh by when it was taken, not when it arrived (a phone out of coverage).
+            last_recorded_at__gte=fresh_since,
         )
+        .exclude(interventions__state__in=ACTIVE_STATES)  # held by a proposal
         .annotate(distance=Distance("last_location", report.location))
         .order_by(GeometryDistance("last_location", report.location), "pk")
     )

@@ -113,7 +113,9 @@ WHERE u.id = %(unit)s
 """
 
 
-def _check_position(unit: Unit, location: Point, recorded_at: datetime) -> None:
+def _check_position(
+    unit: Unit, location: Point, recorded_at: datetime, *, check_speed: bool
+) -> None:
     """Refuse a fix far outside the centre's area, or one the unit could not have reached."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -131,7 +133,7 @@ def _check_position(unit: Unit, location: Point, recorded_at: datetime) -> None:
             "This position is far outside the centre's area.",
             fields={"location": ["far outside the centre's area"]},
         )
-    if moved_m is None or unit.last_recorded_at is None:
+    if not check_speed or moved_m is None or unit.last_recorded_at is None:
         return
     seconds = (recorded_at - unit.last_recorded_at).total_seconds()
     # Two fixes a moment apart may differ by their own error; a few seconds are granted.
@@ -169,8 +171,8 @@ def record_position(
         )
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     newest = unit.last_recorded_at is None or recorded_at > unit.last_recorded_at
-    if newest:
-        _check_position(unit, location, recorded_at)
+    # Every fix must be near the area; only the newest is checked against the last (speed).
+    _check_position(unit, location, recorded_at, check_speed=newest)
     position = UnitPosition.objects.create(
         unit=unit, location=location, accuracy_m=accuracy_m, recorded_at=recorded_at, reported_by=by
     )
@@ -190,7 +192,6 @@ def publish_unit_positions() -> int:
     make one event per centre per period, not twenty a second. Overlapping runs are harmless
     (rows are claimed with skip-locked, then marked published).
     """
-    now = timezone.now()
     with transaction.atomic():
         moved = list(
             Unit.objects.filter(last_seen_at__isnull=False)
@@ -203,7 +204,11 @@ def publish_unit_positions() -> int:
         )
         if not moved:
             return 0
-        Unit.objects.filter(pk__in=[unit.pk for unit in moved]).update(position_published_at=now)
+        # Marked with what was published (the rows are locked), not the clock: a fix that
+        # waited for these locks carries a later last_seen_at and is published next time.
+        Unit.objects.filter(pk__in=[unit.pk for unit in moved]).update(
+            position_published_at=F("last_seen_at")
+        )
         by_centre: dict[int, list[dict[str, Any]]] = {}
         for unit in moved:
             by_centre.setdefault(unit.centre_id, []).append(unit_position_payload(unit))
@@ -375,7 +380,11 @@ def transition_intervention(
             _set_unit_status(unit, UnitStatus.AVAILABLE)
         others = report.interventions.filter(state__in=ACTIVE_STATES).exclude(pk=intervention.pk)
         if report.status == ReportStatus.DISPATCHED and not others.exists():
-            done = ReportStatus.RESOLVED if to == State.RESOLVED else ReportStatus.ACKNOWLEDGED
+            # Resolved by any unit stays resolved when another is called off afterwards.
+            resolved = (
+                to == State.RESOLVED or report.interventions.filter(state=State.RESOLVED).exists()
+            )
+            done = ReportStatus.RESOLVED if resolved else ReportStatus.ACKNOWLEDGED
             transition_report(report, to=done)
     _announce(intervention)
     return intervention
