@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -61,8 +62,12 @@ class FcmBackend:
         # One named app per process; a new backend (new settings) replaces it.
         with contextlib.suppress(ValueError):
             firebase_admin.delete_app(firebase_admin.get_app("vigie"))
+        # A bounded HTTP timeout, so one batch (with the SDK's own retries) ends well within
+        # the outbox's claim (five minutes).
         self.app = firebase_admin.initialize_app(
-            certificate, {"projectId": certificate.project_id}, name="vigie"
+            certificate,
+            {"projectId": certificate.project_id, "httpTimeout": 10},
+            name="vigie",
         )
         if endpoint:
             # A closed network reaches FCM through its own gateway (or an emulator): the SDK has
@@ -83,11 +88,28 @@ class FcmBackend:
             ),
         )
 
+    def _fresh_token(self) -> None:
+        """One access token for the batch: send_each's threads would each fetch their own."""
+        import google.auth.exceptions
+        import google.auth.transport.requests
+        from firebase_admin import exceptions
+
+        credential = self.app.credential.get_credential()
+        if credential.valid:
+            return
+        try:
+            credential.refresh(google.auth.transport.requests.Request())
+        except google.auth.exceptions.GoogleAuthError as error:
+            raise exceptions.UnavailableError(f"access token: {error}", cause=error) from error
+
     def send(self, pushes: list[Push]) -> list[Outcome]:
         from firebase_admin import exceptions
 
         messaging = self.messaging
+        if not pushes:
+            return []
         try:
+            self._fresh_token()
             batch = messaging.send_each([self._message(p) for p in pushes], app=self.app)
         except exceptions.FirebaseError as error:  # the whole call failed: all try again
             return [Outcome(ok=False, action=RETRY, error=str(error)[:500]) for _ in pushes]
@@ -109,8 +131,20 @@ class FcmBackend:
         return outcomes
 
 
+_lock = threading.Lock()
+
+
 @cache
-def backend() -> LogBackend | FcmBackend:
+def _backend() -> LogBackend | FcmBackend:
     if settings.FIREBASE_CREDENTIALS:
         return FcmBackend(settings.FIREBASE_CREDENTIALS, settings.VIGIE_FCM_ENDPOINT)
     return LogBackend()
+
+
+def backend() -> LogBackend | FcmBackend:
+    """The process's backend, made once (two threads at once would make two FCM apps)."""
+    with _lock:
+        return _backend()
+
+
+backend.cache_clear = _backend.cache_clear  # type: ignore[attr-defined]

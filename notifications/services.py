@@ -123,8 +123,12 @@ def _wake_worker() -> None:
     transaction.on_commit(lambda: send_pushes.delay(), robust=True)
 
 
-def _claim(limit: int) -> list[int]:
-    """Take up to `limit` due messages for this worker (skip-locked, so workers never share)."""
+def _claim(limit: int) -> tuple[datetime, list[int]]:
+    """Take up to `limit` due messages for this worker (skip-locked, so workers never share).
+
+    Returns the claim's stamp with the ids: settling checks it, so a worker slower than
+    CLAIM_EXPIRES cannot overwrite what the worker that took over has done.
+    """
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -143,7 +147,7 @@ def _claim(limit: int) -> list[int]:
             # The application's clock, as for every timestamp the rows were written with.
             {"now": now, "expired": now - CLAIM_EXPIRES, "limit": limit},
         )
-        return [row[0] for row in cursor.fetchall()]
+        return now, [row[0] for row in cursor.fetchall()]
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -159,13 +163,22 @@ def send_pending(*, limit: int = BATCH) -> dict[str, int]:
     takes over after CLAIM_EXPIRES; FCM may then see a message twice, never zero times.
     """
     with transaction.atomic():
-        claimed = _claim(min(limit, BATCH))
+        stamp, claimed = _claim(min(limit, BATCH))
     if not claimed:
         return {}
     messages = list(
         PushMessage.objects.filter(pk__in=claimed).select_related("notification", "device")
     )
     sender = backends.backend()
+    counts: dict[str, int] = {}
+    now = timezone.now()
+    # A device found dead after these rows were queued gets nothing more.
+    dead = [m for m in messages if not m.device.active]
+    live = [m for m in messages if m.device.active]
+    with transaction.atomic():
+        for message in dead:
+            gone = backends.Outcome(ok=False, action=backends.DROP, error="device no longer active")
+            _count(counts, _settle(message, gone, now=now, backend=sender.name, claim=stamp))
     outcomes = sender.send(
         [
             backends.Push(
@@ -175,51 +188,59 @@ def send_pending(*, limit: int = BATCH) -> dict[str, int]:
                 data=m.notification.data,
                 high_priority=m.notification.high_priority,
             )
-            for m in messages
+            for m in live
         ]
     )
-    counts: dict[str, int] = {}
     now = timezone.now()
     with transaction.atomic():
-        for message, outcome in zip(messages, outcomes, strict=True):
-            status = _settle(message, outcome, now=now, backend=sender.name)
-            counts[status] = counts.get(status, 0) + 1
+        for message, outcome in zip(live, outcomes, strict=True):
+            _count(counts, _settle(message, outcome, now=now, backend=sender.name, claim=stamp))
     return counts
 
 
-def _settle(message: PushMessage, outcome: backends.Outcome, *, now: datetime, backend: str) -> str:
-    message.backend, message.claimed_at = backend, None
+def _count(counts: dict[str, int], status: str | None) -> None:
+    if status is not None:
+        counts[status] = counts.get(status, 0) + 1
+
+
+def _settle(
+    message: PushMessage,
+    outcome: backends.Outcome,
+    *,
+    now: datetime,
+    backend: str,
+    claim: datetime,
+) -> str | None:
+    """Write the outcome, if this worker still holds the claim; returns the new status, or
+    None when another worker took the row over meanwhile (its outcome stands)."""
+    fields: dict[str, Any] = {"backend": backend, "claimed_at": None}
     if outcome.ok:
-        message.status, message.sent_at, message.provider_id = (
-            PushMessage.Status.SENT,
-            now,
-            outcome.provider_id[:200],
-        )
-        message.last_error = ""
+        fields |= {
+            "status": PushMessage.Status.SENT,
+            "sent_at": now,
+            "provider_id": outcome.provider_id[:200],
+            "last_error": "",
+        }
     elif outcome.action == backends.DROP:
-        message.status, message.last_error = PushMessage.Status.DROPPED, outcome.error
+        fields |= {"status": PushMessage.Status.DROPPED, "last_error": outcome.error}
+    elif message.attempts >= settings.VIGIE_PUSH_MAX_ATTEMPTS:
+        fields |= {"status": PushMessage.Status.FAILED, "last_error": outcome.error}
+    else:
+        fields |= {
+            "status": PushMessage.Status.PENDING,
+            "next_attempt_at": now + _backoff(message.attempts),
+            "last_error": outcome.error,
+        }
+    still_ours = PushMessage.objects.filter(
+        pk=message.pk, claimed_at=claim, status=PushMessage.Status.PENDING
+    ).update(**fields)
+    if not still_ours:
+        return None
+    if fields["status"] == PushMessage.Status.DROPPED:
         PushDevice.objects.filter(pk=message.device_id).update(
             active=False, dropped_reason=outcome.error[:100]
         )
-    elif message.attempts >= settings.VIGIE_PUSH_MAX_ATTEMPTS:
-        message.status, message.last_error = PushMessage.Status.FAILED, outcome.error
-    else:
-        message.next_attempt_at, message.last_error = (
-            now + _backoff(message.attempts),
-            outcome.error,
-        )
-    message.save(
-        update_fields=[
-            "status",
-            "sent_at",
-            "provider_id",
-            "last_error",
-            "next_attempt_at",
-            "claimed_at",
-            "backend",
-        ]
-    )
-    return message.status
+    return str(fields["status"])
 
 
 def send_all_pending(*, max_batches: int = 20) -> dict[str, int]:
