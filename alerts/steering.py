@@ -12,7 +12,6 @@ from cameras.drivers import DriverError
 from cameras.models import Camera, CameraKind, PtzCommand
 from cameras.ptz import point_camera
 from cameras.queries import VISIBLE_REASONS, ranked_links
-from cameras.services import link_report
 from live.services import publish
 
 logger = logging.getLogger(__name__)
@@ -44,14 +43,15 @@ def cameras_to_steer(alert: Alert) -> list[Camera]:
 
 
 def steer_cameras(alert: Alert) -> list[PtzCommand]:
-    """Link the report's cameras, then point the chosen PTZ cameras at it, one by one.
+    """Point the chosen PTZ cameras at the alert, one by one.
 
-    Must run outside any transaction (point_camera talks to cameras). A camera that fails is
-    recorded as failed and the next one is tried; a second run (a retried task) does not
-    re-point the cameras already turned.
+    The report's camera links are recorded by its own task (reporting.tasks.link_cameras);
+    the choice here comes from the same ranking, so neither waits for the other. Must run
+    outside any transaction (point_camera talks to cameras). A camera that fails is recorded
+    as failed and the next one is tried; a second run (a retried task) does not re-point the
+    cameras already turned.
     """
     report = alert.report
-    link_report(report_id=report.pk, location=report.location, centre_id=report.centre_id)
     commands = []
     for camera in cameras_to_steer(alert):
         try:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import MonitoringCentre
 from cameras.models import Camera, CameraLink
@@ -64,6 +64,9 @@ def upsert_camera(centre: MonitoringCentre, external_id: str, **fields: Any) -> 
     return camera, outcome
 
 
+LINKS_LOCK = 7_150_001  # pg_advisory_xact_lock's first key: "a report's camera links"
+
+
 @transaction.atomic
 def link_report(*, report_id: int, location: Point, centre_id: int) -> list[CameraLink]:
     """Find the cameras that can see a report's point and record them, best first.
@@ -71,6 +74,12 @@ def link_report(*, report_id: int, location: Point, centre_id: int) -> list[Came
     Called after the report's transaction commits (a Celery task), so it may run twice for a
     report: the links are replaced, not added to, and a `report.cameras` event announces them.
     """
+    # Two linkers of one report (a redelivered task beside the first) take turns: each replaces
+    # the whole set, and they must not interleave their delete and insert.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", [LINKS_LOCK, report_id % 2_147_483_647]
+        )
     rows = ranked_links(location)
     CameraLink.objects.filter(report_id=report_id).delete()
     links = CameraLink.objects.bulk_create(CameraLink(report_id=report_id, **row) for row in rows)
