@@ -12,7 +12,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # State changes and reads are typed and checked (STYLE.md rule 17).
 TYPED = $(wildcard */services.py */services/*.py */queries.py) cameras/ptz.py alerts/steering.py alerts/signing.py common/counters.py common/idempotency.py
 
-.PHONY: run test lint format bootstrap check-deploy bench bench-console
+.PHONY: run test lint format bootstrap check-deploy bench bench-console bench-alerts
 
 run:
 	@bin/bootstrap run
@@ -53,3 +53,7 @@ bench:
 bench-console:
 	@bin/bootstrap test >/dev/null
 	@$(PY) bench/console.py
+
+bench-alerts:
+	@bin/bootstrap test >/dev/null
+	@$(PY) bench/alerts.py
