@@ -152,6 +152,7 @@ class Command(JsonCommand):
             self.stdout.write(line)
         cameras = json.loads(last)
         devices = self._demo_devices()
+        units = [self._demo_unit(city) for city in ("paris", "nice")]
 
         self.stdout.write(f"Demo accounts (password for new ones: {password}):")
         for username, role, where in accounts:
@@ -164,7 +165,22 @@ class Command(JsonCommand):
                 key: cameras[key] for key in ("created", "updated", "unchanged", "skipped")
             },
             "devices": devices,
+            "units": units,
         }
+
+    def _demo_unit(self, city: str) -> dict[str, Any]:
+        """A police car crewed by the city's demo police officer (create_unit is idempotent)."""
+        output = io.StringIO()
+        call_command(
+            "create_unit",
+            "PM-01",
+            "--centre",
+            f"{city}-csu",
+            "--members",
+            f"{city}-police",
+            stdout=output,
+        )
+        return json.loads(output.getvalue().strip().splitlines()[-1])
 
     def _demo_devices(self) -> list[dict[str, Any]]:
         """An alert button (the Paris demo business's) and a street call point, made once; their
