@@ -7,7 +7,7 @@ from django.contrib.gis.geos import Point
 from django.db.models import QuerySet
 
 from accounts.models import PUBLIC_ROLES, MonitoringCentre, User
-from common.errors import NotFound
+from common.errors import InvalidInput, NotFound
 
 
 def centre_covering(point: Point) -> MonitoringCentre | None:
@@ -52,3 +52,17 @@ def member_for_user(user: User, member_id: int, *, lock: bool = False) -> User:
     if member is None:
         raise NotFound("No such resident in the centres you serve.")
     return member
+
+
+def choose_centre(centres: QuerySet[MonitoringCentre], centre_id: int | None) -> MonitoringCentre:
+    """The centre a request acts for: the one named among `centres` (404 otherwise), or the
+    only one of them when none is named (400 when there are several)."""
+    if centre_id is not None:
+        centre = centres.filter(pk=centre_id).first()
+        if centre is None:
+            raise NotFound("No such centre among those you serve.")
+        return centre
+    served = list(centres[:2])
+    if len(served) != 1:
+        raise InvalidInput(fields={"centre": ["say which centre (you serve several)"]})
+    return served[0]

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 
 from alerts import services
 from alerts.models import Alert, Device, RefusedDeviceRequest
+from common.admin import RecordAdmin
 from common.errors import DomainError, InvalidInput
 from common.widgets import VigieMapWidget
 
@@ -97,19 +98,8 @@ class DeviceAdmin(GISModelAdmin):
         self.message_user(request, f"{queryset.count()} device(s) revoked.")
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
 @admin.register(Alert)
-class AlertAdmin(_ReadOnly):
+class AlertAdmin(RecordAdmin):
     list_display = [
         "created_at",
         "report",
@@ -124,6 +114,6 @@ class AlertAdmin(_ReadOnly):
 
 
 @admin.register(RefusedDeviceRequest)
-class RefusedDeviceRequestAdmin(_ReadOnly):
+class RefusedDeviceRequestAdmin(RecordAdmin):
     list_display = ["at", "reason", "claimed_device", "device", "channel", "remote_address"]
     list_filter = ["reason", "channel"]

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_safe
 
 from alerts.services import PIN_LENGTHS
 from common.csp import content_security_policy
+from common.pages import page_language
 
 # The second tap ("Confirmer") must come within this long after the first, else the button
 # goes back to rest: two taps on two different places, so a pocket does not send an alert.
@@ -37,16 +38,10 @@ PENDING_PRESS_S = 300
 RESUME_WITHIN_S = 12 * 3600
 
 
-def _language(request: HttpRequest) -> str:
-    # LocaleMiddleware chose from Accept-Language among settings.LANGUAGES; French otherwise.
-    language = getattr(request, "LANGUAGE_CODE", "") or ""
-    return "en" if language.startswith("en") else "fr"
-
-
 def button_config(request: HttpRequest) -> dict[str, Any]:
     """What the script needs, rendered as a JSON data block (never as code)."""
     return {
-        "language": _language(request),
+        "language": page_language(request),
         "timeZone": settings.TIME_ZONE,
         # The page measures its clock against the server's to count the cancel window down.
         "serverNow": timezone.now().isoformat(),

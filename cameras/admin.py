@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
-from django.http import HttpRequest
 
 from cameras.models import Camera, CameraLink, PrivacyMask, PtzCommand
+from common.admin import ReadOnlyAdmin
 from common.widgets import VigieMapWidget
 
 
@@ -29,22 +29,14 @@ class PrivacyMaskAdmin(GISModelAdmin):
     list_select_related = ["camera"]
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
 @admin.register(CameraLink)
-class CameraLinkAdmin(_ReadOnly):
+class CameraLinkAdmin(ReadOnlyAdmin):
     list_display = ["report", "rank", "camera", "distance_m", "reason"]
     list_select_related = ["report", "camera"]
 
 
 @admin.register(PtzCommand)
-class PtzCommandAdmin(_ReadOnly):
+class PtzCommandAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "camera", "pan_deg", "tilt_deg", "zoom", "driver", "status"]
     list_filter = ["status", "driver"]
     list_select_related = ["camera"]

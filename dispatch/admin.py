@@ -8,22 +8,12 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from common.admin import RecordAdmin
 from dispatch.models import Intervention, InterventionEvent, Unit, UnitPosition
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Unit)
-class UnitAdmin(_ReadOnly):
+class UnitAdmin(RecordAdmin):
     list_display = ["callsign", "kind", "centre", "status", "last_seen_at"]
     list_filter = ["centre", "kind", "status"]
     search_fields = ["callsign"]
@@ -41,7 +31,7 @@ class InterventionEventInline(admin.TabularInline):
 
 
 @admin.register(Intervention)
-class InterventionAdmin(_ReadOnly):
+class InterventionAdmin(RecordAdmin):
     list_display = ["created_at", "report", "unit", "state", "outcome"]
     list_filter = ["state", "outcome", "centre"]
     list_select_related = ["report", "unit"]
@@ -49,6 +39,6 @@ class InterventionAdmin(_ReadOnly):
 
 
 @admin.register(UnitPosition)
-class UnitPositionAdmin(_ReadOnly):
+class UnitPositionAdmin(RecordAdmin):
     list_display = ["unit", "recorded_at", "accuracy_m", "received_at"]
     list_select_related = ["unit"]

@@ -15,7 +15,8 @@ from rest_framework.views import APIView
 
 from accounts.models import MonitoringCentre, Role, User
 from accounts.permissions import requires
-from common.errors import InvalidInput, NotAllowed, NotFound
+from accounts.queries import choose_centre
+from common.errors import InvalidInput, NotAllowed
 from common.geojson import PointField
 from common.idempotency import idempotent
 from dispatch import queries, services
@@ -105,19 +106,6 @@ class InterventionOutput(serializers.Serializer):
     timeline = serializers.JSONField(help_text="every move: from, to, at, by, unit, where")
 
 
-def _centre_for_new_unit(user: User, centre_id: int | None) -> MonitoringCentre:
-    centres = MonitoringCentre.objects.all() if user.is_superuser else user.centres.all()
-    if centre_id is not None:
-        centre = centres.filter(pk=centre_id).first()
-        if centre is None:
-            raise NotFound("No such centre among those you serve.")
-        return centre
-    served = list(centres[:2])
-    if len(served) != 1:
-        raise InvalidInput(fields={"centre": ["say which centre (you serve several)"]})
-    return served[0]
-
-
 class UnitCollection(APIView):
     def get_permissions(self) -> list:
         if self.request.method == "POST":
@@ -134,7 +122,9 @@ class UnitCollection(APIView):
     def post(self, request: Request) -> Response:
         data = UnitInput(data=request.data)
         data.is_valid(raise_exception=True)
-        centre = _centre_for_new_unit(request.user, data.validated_data.get("centre"))
+        user = request.user
+        centres = MonitoringCentre.objects.all() if user.is_superuser else user.centres.all()
+        centre = choose_centre(centres, data.validated_data.get("centre"))
         names = data.validated_data["members"]
         members = list(User.objects.filter(username__in=names))
         unknown = sorted(set(names) - {m.username for m in members})

@@ -5,18 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.models import User
-from common.errors import InvalidInput, NotAllowed
+from common.errors import NotAllowed
 from dispatch import queries, services
 from dispatch.payloads import intervention_payload
-from live.actions import register
+from live.actions import id_in, register
 from reporting.queries import report_for_user
-
-
-def _id(message: dict[str, Any], name: str) -> int:
-    value = message.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
-        raise InvalidInput(fields={name: ["an id (an integer)"]})
-    return value
 
 
 def _may_dispatch(user: User) -> None:
@@ -26,8 +19,8 @@ def _may_dispatch(user: User) -> None:
 
 def dispatch(user: User, message: dict[str, Any]) -> dict[str, Any]:
     _may_dispatch(user)
-    report = report_for_user(user, _id(message, "report"))
-    unit = queries.unit_for_user(user, _id(message, "unit"))
+    report = report_for_user(user, id_in(message, "report"))
+    unit = queries.unit_for_user(user, id_in(message, "unit"))
     intervention = services.dispatch_unit(
         report, unit=unit, operator=user, note=str(message.get("note") or "")[:2000]
     )
@@ -36,7 +29,7 @@ def dispatch(user: User, message: dict[str, Any]) -> dict[str, Any]:
 
 def transition(user: User, message: dict[str, Any]) -> dict[str, Any]:
     _may_dispatch(user)
-    intervention = queries.intervention_for_user(user, _id(message, "intervention"))
+    intervention = queries.intervention_for_user(user, id_in(message, "intervention"))
     intervention = services.transition_intervention(
         intervention,
         to=str(message.get("to") or ""),
@@ -49,8 +42,8 @@ def transition(user: User, message: dict[str, Any]) -> dict[str, Any]:
 
 def reassign(user: User, message: dict[str, Any]) -> dict[str, Any]:
     _may_dispatch(user)
-    intervention = queries.intervention_for_user(user, _id(message, "intervention"))
-    unit = queries.unit_for_user(user, _id(message, "unit"))
+    intervention = queries.intervention_for_user(user, id_in(message, "intervention"))
+    unit = queries.unit_for_user(user, id_in(message, "unit"))
     return intervention_payload(
         services.reassign_intervention(intervention, unit=unit, operator=user)
     )

@@ -30,6 +30,7 @@ from common.geojson import parse_point
 from dispatch import queries, services
 from dispatch.payloads import intervention_payload, unit_position_payload
 from dispatch.realtime import unit_group
+from live.actions import id_in
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def hello_for(user: User) -> dict[str, Any]:
 
 
 def _record_position(user: User, message: dict[str, Any]) -> dict[str, Any]:
-    unit = queries.unit_for_user(user, _int(message, "unit"))
+    unit = queries.unit_for_user(user, id_in(message, "unit"))
     recorded_at = parse_datetime(str(message.get("recorded_at") or ""))
     if recorded_at is None or recorded_at.tzinfo is None:
         raise InvalidInput(fields={"recorded_at": ["ISO 8601 with a UTC offset"]})
@@ -77,7 +78,7 @@ def _record_position(user: User, message: dict[str, Any]) -> dict[str, Any]:
 
 
 def _transition(user: User, message: dict[str, Any]) -> dict[str, Any]:
-    intervention = queries.intervention_for_user(user, _int(message, "intervention"))
+    intervention = queries.intervention_for_user(user, id_in(message, "intervention"))
     intervention = services.transition_intervention(
         intervention,
         to=str(message.get("to") or ""),
@@ -86,13 +87,6 @@ def _transition(user: User, message: dict[str, Any]) -> dict[str, Any]:
         note=str(message.get("note") or "")[:2000],
     )
     return intervention_payload(intervention)
-
-
-def _int(message: dict[str, Any], name: str) -> int:
-    value = message.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
-        raise InvalidInput(fields={name: ["an id (an integer)"]})
-    return value
 
 
 ACTIONS = {"position": _record_position, "transition": _transition}

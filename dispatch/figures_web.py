@@ -22,6 +22,7 @@ from django.views.decorators.http import require_safe
 from accounts.models import MonitoringCentre
 from common.csp import content_security_policy
 from common.errors import InvalidInput, NotFound
+from common.pages import page_language
 from dispatch.figures import STAGES, ResponseTimeRow, response_times
 from dispatch.figures_api import Figures, figures_for
 from live.queries import console_centre_ids
@@ -111,12 +112,6 @@ PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 # Round tops for the vertical scale, in seconds; beyond a day, whole days.
 NICE_TOPS = (10, 20, 30, 60, 120, 180, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 21600, 43200)
 X_LABELS_MAX = 8
-
-
-def _language(request: HttpRequest) -> str:
-    # LocaleMiddleware chose from Accept-Language among settings.LANGUAGES; French otherwise.
-    language = getattr(request, "LANGUAGE_CODE", "") or ""
-    return "en" if language.startswith("en") else "fr"
 
 
 def duration(seconds: float | None) -> str:
@@ -293,7 +288,7 @@ def response_times_page(request: HttpRequest) -> HttpResponse:
     served = console_centre_ids(user)
     if not served or not user.has_perm("dispatch.dispatch_unit"):
         raise PermissionDenied
-    language = _language(request)
+    language = page_language(request)
     t = {**STRINGS[language], "lang": language}
     t["explain"] = t["explain"].format(tz=settings.TIME_ZONE)
     asked = {key: value for key, value in request.GET.items() if value}

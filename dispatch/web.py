@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from common.csp import content_security_policy
+from common.pages import page_language
 from dispatch.consumers import PoliceConsumer
 from dispatch.models import InterventionOutcome
 
@@ -40,12 +41,6 @@ POSITION_MAX_SILENCE_MS = 30_000
 ACTION_TIMEOUT_MS = 8_000
 
 
-def _language(request: HttpRequest) -> str:
-    # LocaleMiddleware chose from Accept-Language among settings.LANGUAGES; French otherwise.
-    language = getattr(request, "LANGUAGE_CODE", "") or ""
-    return "en" if language.startswith("en") else "fr"
-
-
 def _template(name: str, argument: str, placeholder: str) -> str:
     """A route with its id as a `{placeholder}` the script fills in."""
     return reverse(name, kwargs={argument: 0}).replace("/0/", f"/{{{placeholder}}}/")
@@ -54,7 +49,7 @@ def _template(name: str, argument: str, placeholder: str) -> str:
 def police_config(request: HttpRequest) -> dict[str, Any]:
     """What the script needs, rendered as a JSON data block (never as code)."""
     return {
-        "language": _language(request),
+        "language": page_language(request),
         "timeZone": settings.TIME_ZONE,
         # The page counts the time since dispatch in the server's time.
         "serverNow": timezone.now().isoformat(),

@@ -31,3 +31,11 @@ def run_action(name: str, user: User, message: dict[str, Any]) -> dict[str, Any]
             code="unknown_action",
         )
     return handler(user, message)
+
+
+def id_in(message: dict[str, Any], name: str) -> int:
+    """An id a client's frame names: a positive integer that fits the database's bigint."""
+    value = message.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
+        raise InvalidInput(fields={name: ["an id (an integer)"]})
+    return value

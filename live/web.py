@@ -20,6 +20,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.models import MonitoringCentre
 from common.csp import content_security_policy
+from common.pages import page_language
 from live.queries import console_centre_ids
 
 # Where the map opens when no centre exists yet: mainland France.
@@ -29,12 +30,6 @@ FRANCE = (-5.2, 41.3, 9.6, 51.1)
 SILENCE_MS = 30_000
 RECONNECT_FIRST_MS = 500
 RECONNECT_MAX_MS = 15_000
-
-
-def _language(request: HttpRequest) -> str:
-    # LocaleMiddleware chose from Accept-Language among settings.LANGUAGES; French otherwise.
-    language = getattr(request, "LANGUAGE_CODE", "") or ""
-    return "en" if language.startswith("en") else "fr"
 
 
 def _signed_in(request: HttpRequest) -> dict[str, Any] | None:
@@ -66,7 +61,7 @@ def console_config(request: HttpRequest) -> dict[str, Any]:
     """What the script needs, rendered as a JSON data block (never as code)."""
     user = _signed_in(request)
     return {
-        "language": _language(request),
+        "language": page_language(request),
         "timeZone": settings.TIME_ZONE,
         "tilesUrl": settings.VIGIE_MAP_TILES_URL,
         "tilesAttribution": "openstreetmap.org" in urlsplit(settings.VIGIE_MAP_TILES_URL).netloc,

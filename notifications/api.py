@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import requires
+from accounts.queries import choose_centre
 from common.errors import InvalidInput, NotFound
 from common.geojson import PointField, parse_area
 from common.idempotency import idempotent
@@ -128,16 +129,7 @@ class Broadcasts(APIView):
             area = parse_area(fields["area"])
         else:
             area = _circle(fields["circle"]["center"], fields["circle"]["radius_m"])
-        served = request.user.centres.all()
-        if "centre" in fields:
-            centre = served.filter(pk=fields["centre"]).first()
-            if centre is None:
-                raise NotFound("No such centre among those you serve.")
-        else:
-            centres = list(served[:2])
-            if len(centres) != 1:
-                raise InvalidInput(fields={"centre": ["say which centre (you serve several)"]})
-            centre = centres[0]
+        centre = choose_centre(request.user.centres.all(), fields.get("centre"))
         expires_at = fields.get("expires_at") or timezone.now() + timedelta(
             hours=settings.VIGIE_BROADCAST_HOURS
         )

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.models import MonitoringCentre, User
 from common.csp import content_security_policy
+from common.pages import page_language
 from notifications.api import BroadcastInput, CircleInput
 from notifications.models import Severity
 
@@ -35,12 +36,6 @@ FRANCE = (-5.2, 41.3, 9.6, 51.1)
 DEFAULT_RADIUS_M = 200
 # How long a broadcast may be set to last, in hours, from the page's choice list.
 DURATIONS_H = (1, 2, 3, 6, 12, 24, 48, 72, 168)
-
-
-def _language(request: HttpRequest) -> str:
-    # LocaleMiddleware chose from Accept-Language among settings.LANGUAGES; French otherwise.
-    language = getattr(request, "LANGUAGE_CODE", "") or ""
-    return "en" if language.startswith("en") else "fr"
 
 
 def broadcasting_centres(user: Any) -> list[MonitoringCentre]:
@@ -94,7 +89,7 @@ def broadcast_config(
 ) -> dict[str, Any]:
     """What the script needs, rendered as a JSON data block (never as code)."""
     return {
-        "language": _language(request),
+        "language": page_language(request),
         "timeZone": settings.TIME_ZONE,
         "tilesUrl": settings.VIGIE_MAP_TILES_URL,
         "tilesAttribution": "openstreetmap.org" in urlsplit(settings.VIGIE_MAP_TILES_URL).netloc,

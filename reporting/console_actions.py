@@ -8,18 +8,11 @@ from accounts.models import User
 from cameras.ptz import point_camera
 from cameras.queries import cameras_visible_to
 from common.errors import InvalidInput, NotAllowed, NotFound
-from live.actions import register
+from live.actions import id_in, register
 from reporting.models import Outcome
 from reporting.payloads import report_payload
 from reporting.queries import report_for_user
 from reporting.services import triage
-
-
-def _id(message: dict[str, Any], name: str) -> int:
-    value = message.get(name)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidInput(fields={name: ["a report or camera id (an integer)"]})
-    return value
 
 
 def _triage_allowed(user: User) -> None:
@@ -30,7 +23,7 @@ def _triage_allowed(user: User) -> None:
 
 def acknowledge(user: User, message: dict[str, Any]) -> dict[str, Any]:
     _triage_allowed(user)
-    report = report_for_user(user, _id(message, "report"))
+    report = report_for_user(user, id_in(message, "report"))
     return report_payload(triage.acknowledge_report(report, operator=user))
 
 
@@ -39,23 +32,23 @@ def close(user: User, message: dict[str, Any]) -> dict[str, Any]:
     outcome = message.get("outcome")
     if outcome not in Outcome.values:
         raise InvalidInput(fields={"outcome": Outcome.values})
-    report = report_for_user(user, _id(message, "report"))
+    report = report_for_user(user, id_in(message, "report"))
     note = str(message.get("note") or "")[:4000]
     return report_payload(triage.close_report(report, operator=user, outcome=outcome, note=note))
 
 
 def merge(user: User, message: dict[str, Any]) -> dict[str, Any]:
     _triage_allowed(user)
-    report = report_for_user(user, _id(message, "report"))
-    into = report_for_user(user, _id(message, "into"))
+    report = report_for_user(user, id_in(message, "report"))
+    into = report_for_user(user, id_in(message, "into"))
     incident = triage.merge_reports(report, into=into, operator=user)
     return {"incident": incident.pk}
 
 
 def point_camera_at_report(user: User, message: dict[str, Any]) -> dict[str, Any]:
     _triage_allowed(user)
-    report = report_for_user(user, _id(message, "report"))
-    camera = cameras_visible_to(user).filter(pk=_id(message, "camera")).first()
+    report = report_for_user(user, id_in(message, "report"))
+    camera = cameras_visible_to(user).filter(pk=id_in(message, "camera")).first()
     if camera is None:
         raise NotFound("No such camera in the centres you serve.")
     command = point_camera(camera, target=report.location, report=report, issued_by=user)

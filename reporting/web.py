@@ -19,6 +19,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.models import PUBLIC_ROLES, MonitoringCentre
 from common.csp import content_security_policy
+from common.pages import page_language
 
 # Where the map opens before the first position fix (or when geolocation is refused) if no
 # centre exists yet: mainland France, as the admin's map widget does.
@@ -35,16 +36,10 @@ def _default_extent() -> list[float]:
     return list(extent or FRANCE)
 
 
-def _language(request: HttpRequest) -> str:
-    # LocaleMiddleware chose from Accept-Language among settings.LANGUAGES; French otherwise.
-    language = getattr(request, "LANGUAGE_CODE", "") or ""
-    return "en" if language.startswith("en") else "fr"
-
-
 def app_config(request: HttpRequest) -> dict[str, Any]:
     """What the script needs, rendered as a JSON data block (never as code)."""
     return {
-        "language": _language(request),
+        "language": page_language(request),
         "timeZone": settings.TIME_ZONE,
         "tilesUrl": settings.VIGIE_MAP_TILES_URL,
         "tilesAttribution": "openstreetmap.org" in urlsplit(settings.VIGIE_MAP_TILES_URL).netloc,
