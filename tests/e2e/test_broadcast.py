@@ -104,6 +104,9 @@ class Desk:
             "(lonLat) => VigieBroadcast.areaMap.fit([...lonLat, ...lonLat], 16)",
             [point.x, point.y],
         )
+        # Render now: pixels read before the next animation frame (late on a loaded machine)
+        # would belong to the old view.
+        self.page.evaluate("() => VigieBroadcast.areaMap.map.renderSync()")
         self.page.wait_for_timeout(300)
 
     def write_and_send(self, title: str) -> None:
