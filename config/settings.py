@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "common",
+    "audit",
     "accounts",
     "live",
     "cameras",
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "alerts",
     "dispatch",
     "notifications",
+    "privacy",
 ]
 
 MIDDLEWARE = [
