@@ -5,18 +5,21 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.gis.admin import GISModelAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import services
 from accounts.models import MonitoringCentre, Organisation, User, VettingDecision
+from common.admin import CentreScopedAdmin, RecordAdmin
 from common.errors import DomainError
 from common.widgets import VigieMapWidget
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(CentreScopedAdmin):
+    centre_lookup = "centres"
     list_display = ["name", "kind", "created_at"]
     search_fields = ["name"]
 
@@ -24,7 +27,14 @@ class OrganisationAdmin(admin.ModelAdmin):
 class MonitoringCentreForm(forms.ModelForm):
     class Meta:
         model = MonitoringCentre
-        fields = ["organisation", "slug", "name", "reference_prefix", "jurisdiction"]
+        fields = [
+            "organisation",
+            "slug",
+            "name",
+            "reference_prefix",
+            "retention_days",
+            "jurisdiction",
+        ]
 
     def clean_jurisdiction(self):
         # The map widget's text is parsed by GDAL, which would honour a `crs` member: refuse
@@ -42,10 +52,11 @@ class MonitoringCentreForm(forms.ModelForm):
 
 
 @admin.register(MonitoringCentre)
-class MonitoringCentreAdmin(GISModelAdmin):
+class MonitoringCentreAdmin(CentreScopedAdmin, GISModelAdmin):
+    centre_lookup = "pk"
     form = MonitoringCentreForm
     gis_widget = VigieMapWidget
-    list_display = ["name", "slug", "reference_prefix", "organisation"]
+    list_display = ["name", "slug", "reference_prefix", "organisation", "retention_days"]
     list_filter = ["organisation"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -79,8 +90,19 @@ def _vetting_action(verb: str, service, reason: str):
     return action
 
 
+class PasswordChangeForm(AdminPasswordChangeForm):
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=commit)
+        if commit:
+            # As `services.change_password` does: a new password signs out every app.
+            services.end_all_app_tokens(user)
+        return user
+
+
 @admin.register(User)
-class VigieUserAdmin(UserAdmin):
+class VigieUserAdmin(CentreScopedAdmin, UserAdmin):
+    centre_lookup = "centres"
+    change_password_form = PasswordChangeForm
     list_display = ["username", "full_name", "role", "status", "email", "is_active"]
     list_filter = ["role", "status", "centres", "is_active"]
     search_fields = ["username", "full_name", "email", "phone"]
@@ -126,17 +148,9 @@ class VigieUserAdmin(UserAdmin):
 
 
 @admin.register(VettingDecision)
-class VettingDecisionAdmin(admin.ModelAdmin):
+class VettingDecisionAdmin(RecordAdmin):
+    centre_lookup = "member__centres"
     list_display = ["decided_at", "member", "from_status", "to_status", "decided_by"]
     list_filter = ["to_status"]
     search_fields = ["member__username", "reason"]
     readonly_fields = ["member", "from_status", "to_status", "decided_by", "reason", "decided_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.validators import RegexValidator
 from django.middleware.csrf import get_token
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from django_otp import login as verified_login
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from knox.auth import TokenAuthentication
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated
@@ -16,10 +17,12 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from accounts import services
-from accounts.models import STAFF_ROLES, Role, User, VettingStatus
+from accounts import services, signin
+from accounts.models import STAFF_ROLES, Role, User
 from accounts.permissions import requires
 from accounts.queries import member_for_user
+from accounts.sessions import start_session_clock
+from accounts.signin import InvalidCredentials  # noqa: F401 - its historical home
 from common.errors import NotAllowed
 from common.geojson import PointField
 from common.idempotency import idempotent
@@ -28,36 +31,33 @@ _THROTTLES = [AnonRateThrottle, UserRateThrottle, ScopedRateThrottle]
 # The apps that hold tokens: residents', businesses' and the police app (API.md, Conventions).
 TOKEN_ROLES = frozenset({Role.RESIDENT, Role.BUSINESS, Role.POLICE})
 
-
-class InvalidCredentials(NotAllowed):
-    status_code = status.HTTP_401_UNAUTHORIZED
-    code = "invalid_credentials"
-    message = "Unknown username or wrong password."
+# The refusals of a sign-in, for the schema (accounts/signin.py says when each happens).
+_SIGN_IN_REFUSALS = {
+    401: OpenApiResponse(
+        description="invalid_credentials; otp_required (staff: send `otp`); otp_invalid"
+    ),
+    403: OpenApiResponse(description="account_revoked; otp_not_set_up; wrong door for the role"),
+    429: OpenApiResponse(description="locked_out or throttled, with Retry-After"),
+}
 
 
 class CredentialsInput(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=256, trim_whitespace=False)
+    # The current code of a staff member's authenticator app (the police app's officers).
+    otp = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
 
 
 class SessionCredentialsInput(CredentialsInput):
-    otp = serializers.CharField(max_length=16, required=False, allow_blank=True)
-
-
-def _authenticate(request: Request, data: dict) -> User:
-    user = authenticate(request._request, username=data["username"], password=data["password"])
-    if user is None:
-        raise InvalidCredentials()
-    if user.status == VettingStatus.REVOKED:
-        raise NotAllowed("This account has been revoked.", code="account_revoked")
-    return user
+    pass
 
 
 class TokenLoginView(APIView):
     """App sign-in: a token for `Authorization: Token <key>`, with the account's role and status.
 
     Pending and suspended members get a token too, so their app can say where they stand;
-    what they may not do is refused later with a 403 that says why.
+    what they may not do is refused later with a 403 that says why. Police officers are staff:
+    they also give the code of their authenticator app (`otp`).
     """
 
     permission_classes = [AllowAny]
@@ -79,6 +79,7 @@ class TokenLoginView(APIView):
     def delete(self, request: Request) -> Response:
         """Sign-out: the token in the Authorization header is revoked."""
         services.end_app_token(request.auth)
+        signin.signed_out(request._request, request.user, door="token")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -88,28 +89,43 @@ class TokenLoginView(APIView):
                 "Sign-in", value={"username": "camille", "password": "…"}, request_only=True
             ),
             OpenApiExample(
+                "A police officer",
+                value={"username": "agent-12", "password": "…", "otp": "492039"},
+                request_only=True,
+            ),
+            OpenApiExample(
                 "A pending member",
                 value={"token": "3f9c…", "role": "resident", "status": "pending"},
                 response_only=True,
             ),
         ],
-        responses=inline_serializer(
-            "TokenLogin",
-            {
-                "token": serializers.CharField(),
-                "role": serializers.CharField(),
-                "status": serializers.CharField(),
-            },
-        ),
+        responses={
+            200: inline_serializer(
+                "TokenLogin",
+                {
+                    "token": serializers.CharField(),
+                    "role": serializers.CharField(),
+                    "status": serializers.CharField(),
+                },
+            ),
+            **_SIGN_IN_REFUSALS,
+        },
     )
     def post(self, request: Request) -> Response:
         data = CredentialsInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = _authenticate(request, data.validated_data)
-        if user.role not in TOKEN_ROLES:
-            # Centre staff sign in with a session (and, with issue 9, a second factor).
-            raise NotAllowed("Staff sign in at /api/v1/auth/session/.", code="use_session_login")
+        user, device = signin.sign_in(
+            request._request,
+            **data.validated_data,
+            door="token",
+            roles=TOKEN_ROLES,
+            # Centre staff sign in with a session.
+            wrong_role=NotAllowed(
+                "Staff sign in at /api/v1/auth/session/.", code="use_session_login"
+            ),
+        )
         token = services.issue_app_token(user)
+        signin.signed_in(request._request, user, door="token", device=device)
         return Response({"token": token, "role": user.role, "status": user.status})
 
 
@@ -117,8 +133,22 @@ def _centres(user: User) -> list[dict]:
     return [{"id": c.pk, "slug": c.slug, "name": c.name} for c in user.centres.order_by("pk")]
 
 
+_SESSION_OUTPUT = inline_serializer(
+    "SessionLogin",
+    {
+        "username": serializers.CharField(),
+        "role": serializers.CharField(),
+        "centres": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
 class SessionLoginView(APIView):
-    """Staff sign-in for the console and police web apps: a session cookie and a CSRF cookie."""
+    """Staff sign-in for the console and police web apps: a session cookie and a CSRF cookie.
+
+    GET says who is signed in; the console calls it when someone uses the page, which keeps
+    a session in use from ending idle (accounts/sessions.py).
+    """
 
     permission_classes = [AllowAny]
     throttle_classes = _THROTTLES
@@ -131,31 +161,55 @@ class SessionLoginView(APIView):
             return []
         return super().get_authenticators()
 
+    def get_throttles(self) -> list:
+        # The keep-alive is not a sign-in: it counts against the user's rate, not the login one.
+        if getattr(self.request, "method", None) == "GET":
+            return [UserRateThrottle()]
+        return super().get_throttles()
+
+    @extend_schema(
+        responses={200: _SESSION_OUTPUT, 401: OpenApiResponse(description="not signed in")}
+    )
+    def get(self, request: Request) -> Response:
+        user = request.user
+        if not user.is_authenticated:
+            raise NotAuthenticated("Not signed in.")
+        return Response({"username": user.username, "role": user.role, "centres": _centres(user)})
+
     @extend_schema(
         request=SessionCredentialsInput,
-        responses=inline_serializer(
-            "SessionLogin",
-            {
-                "username": serializers.CharField(),
-                "role": serializers.CharField(),
-                "centres": serializers.ListField(child=serializers.DictField()),
-            },
-        ),
+        examples=[
+            OpenApiExample(
+                "Sign-in",
+                value={"username": "dominique", "password": "…", "otp": "492039"},
+                request_only=True,
+            )
+        ],
+        responses={200: _SESSION_OUTPUT, **_SIGN_IN_REFUSALS},
     )
     def post(self, request: Request) -> Response:
         data = SessionCredentialsInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = _authenticate(request, data.validated_data)
-        if user.role not in STAFF_ROLES:
-            raise NotAllowed("Only centre staff and police sign in here.", code="staff_only")
+        user, device = signin.sign_in(
+            request._request,
+            **data.validated_data,
+            door="session",
+            roles=STAFF_ROLES,
+            wrong_role=NotAllowed("Only centre staff and police sign in here.", code="staff_only"),
+        )
         login(request._request, user)
+        if device is not None:
+            verified_login(request._request, device)  # a verified session: the admin asks for it
+        start_session_clock(request._request.session)
         get_token(request._request)  # sets the CSRF cookie the web apps send back
+        signin.signed_in(request._request, user, door="session", device=device)
         return Response({"username": user.username, "role": user.role, "centres": _centres(user)})
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request) -> Response:
         if not request.user.is_authenticated:
             raise NotAuthenticated("Not signed in.")
+        signin.signed_out(request._request, request.user, door="session")
         logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

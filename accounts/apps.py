@@ -17,3 +17,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_sync_roles, dispatch_uid="accounts.sync_roles")
+        from accounts import checks  # noqa: F401 - registers the deploy checks

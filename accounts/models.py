@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.gis.db import models
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db.models.functions import Lower
 
 
@@ -28,6 +29,12 @@ class Organisation(models.Model):
         return self.name
 
 
+def default_retention_days() -> int:
+    """New centres keep data for VIGIE_RETENTION_DAYS (read when the row is made, not frozen
+    into a migration)."""
+    return settings.VIGIE_RETENTION_DAYS
+
+
 class MonitoringCentre(models.Model):
     """A supervision centre (CSU) and the area it answers for.
 
@@ -44,10 +51,23 @@ class MonitoringCentre(models.Model):
         help_text="Starts every report reference of this centre, e.g. NCE-2026-000123.",
     )
     jurisdiction = models.MultiPolygonField(srid=4326, spatial_index=True)
+    retention_days = models.PositiveSmallIntegerField(
+        default=default_retention_days,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text="Reports, media, positions and notifications older than this are purged "
+        "(1 to 30 days; a report under legal hold is kept).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # French law: at most one month, whatever the admin form or a script says.
+            models.CheckConstraint(
+                condition=models.Q(retention_days__gte=1, retention_days__lte=30),
+                name="centre_retention_at_most_30_days",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

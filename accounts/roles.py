@@ -38,6 +38,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "notifications.view_pushmessage",
         "accounts.view_user",
         "accounts.view_vettingdecision",
+        # The access trail of their centres (API and admin; issue 9), and what purged
+        # reports leave behind.
+        "audit.view_accessrecord",
+        "privacy.view_reportstatistic",
     ],
     Role.VETTING: [
         *_ACCOUNT_VIEW,
@@ -79,6 +83,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "notifications.view_pushmessage",
         "notifications.view_notification",
         "notifications.view_pushdevice",
+        "audit.view_accessrecord",
     ],
 }
 

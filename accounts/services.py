@@ -6,10 +6,12 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
 from accounts.models import (
     PUBLIC_ROLES,
+    STAFF_ROLES,
     VETTING_TRANSITIONS,
     MonitoringCentre,
     Organisation,
@@ -20,6 +22,8 @@ from accounts.models import (
 )
 from accounts.queries import centre_covering, point_inside
 from accounts.roles import group_for
+from audit.models import Action
+from audit.services import record
 from common.errors import Conflict, IllegalTransition, InvalidInput, RuleBroken
 
 
@@ -115,8 +119,9 @@ def change_vetting_status(member: User, *, to: str, by: User | None, reason: str
     )
     member.status = to
     member.save(update_fields=["status"])
-    if to == VettingStatus.REVOKED:
-        AuthToken.objects.filter(user=member).delete()
+    if to in (VettingStatus.SUSPENDED, VettingStatus.REVOKED):
+        # Their app is signed out: it signs in again and learns where they stand.
+        end_all_app_tokens(member)
     return member
 
 
@@ -141,6 +146,46 @@ def issue_app_token(user: User) -> str:
 def end_app_token(token: AuthToken) -> None:
     """Sign-out from an app: this token stops working at once (the others stay)."""
     AuthToken.objects.filter(pk=token.pk).delete()
+
+
+def end_all_app_tokens(user: User) -> int:
+    """Every app signed in as this account stops working at once; returns how many."""
+    count, _ = AuthToken.objects.filter(user=user).delete()
+    return count
+
+
+@transaction.atomic
+def change_password(user: User, *, password: str) -> User:
+    """Set a new password (checked by AUTH_PASSWORD_VALIDATORS) and sign out every app that
+    holds a token for the account. Sessions end by themselves: Django ties them to the
+    password's hash."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _check_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    end_all_app_tokens(user)
+    return user
+
+
+@transaction.atomic
+def set_up_two_factor(user: User, *, by: User | None = None) -> TOTPDevice:
+    """Give a staff member a new authenticator (TOTP) secret, replacing any previous one:
+    enrolment, or a lost phone. Show `device.config_url` (otpauth://…) to them once, as a QR
+    code or text for their app; the old device's codes stop working at once."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.role not in STAFF_ROLES:
+        raise RuleBroken("Residents and businesses do not use a second factor.", code="not_staff")
+    replaced, _ = TOTPDevice.objects.filter(user=user).delete()
+    device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    record(
+        actor=by,
+        action=Action.CHANGE,
+        target_type="user",
+        target_id=user.pk,
+        target_label=user.username,
+        detail={"second_factor": "replaced" if replaced else "set_up"},
+    )
+    return device
 
 
 @transaction.atomic
@@ -229,10 +274,13 @@ def create_user(
     user.role = role
     user.email = email or user.email
     user.full_name = full_name or user.full_name
-    user.is_staff = user.is_superuser = role == Role.ADMIN
+    user.is_staff, user.is_superuser = role in (Role.ADMIN, Role.SUPERVISOR), role == Role.ADMIN
     _check_password(password, user)
+    password_changed = not created and not user.check_password(password)
     user.set_password(password)
     user.save()
+    if password_changed:
+        end_all_app_tokens(user)
     user.groups.set([group_for(role)])
     if role in PUBLIC_ROLES:
         user.centres.set([centre])

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 
 from alerts import services
 from alerts.models import Alert, Device, RefusedDeviceRequest
-from common.admin import RecordAdmin
+from common.admin import CentreScopedAdmin, RecordAdmin
 from common.errors import DomainError, InvalidInput
 from common.widgets import VigieMapWidget
 
@@ -53,7 +53,7 @@ class DeviceForm(forms.ModelForm):
 
 
 @admin.register(Device)
-class DeviceAdmin(GISModelAdmin):
+class DeviceAdmin(CentreScopedAdmin, GISModelAdmin):
     form = DeviceForm
     gis_widget = VigieMapWidget
     list_display = [
@@ -84,7 +84,7 @@ class DeviceAdmin(GISModelAdmin):
     @admin.action(description="Rotate the secret (the old one is refused at once)")
     def rotate_secrets(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
         for device in queryset:
-            device = services.rotate_secret(device)
+            device = services.rotate_secret(device, by=request.user)
             self.message_user(
                 request,
                 f"{device}: new secret {device.secret} (shown once; load it into the device).",
@@ -94,12 +94,13 @@ class DeviceAdmin(GISModelAdmin):
     @admin.action(description="Revoke (every request from it is refused)")
     def revoke(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
         for device in queryset:
-            services.revoke_device(device)
+            services.revoke_device(device, by=request.user)
         self.message_user(request, f"{queryset.count()} device(s) revoked.")
 
 
 @admin.register(Alert)
 class AlertAdmin(RecordAdmin):
+    centre_lookup = "device__centre"
     list_display = [
         "created_at",
         "report",
@@ -115,5 +116,7 @@ class AlertAdmin(RecordAdmin):
 
 @admin.register(RefusedDeviceRequest)
 class RefusedDeviceRequestAdmin(RecordAdmin):
+    # A request from no known device belongs to no centre: platform administrators only.
+    centre_lookup = "device__centre"
     list_display = ["at", "reason", "claimed_device", "device", "channel", "remote_address"]
     list_filter = ["reason", "channel"]

@@ -22,6 +22,8 @@ from accounts.services import OutsideJurisdiction
 from alerts.models import Alert, AlertKind, Device, DeviceKind, SeenSignature, new_secret
 from alerts.payloads import device_payload
 from alerts.signing import record_refusal  # noqa: F401 - part of this module's public face
+from audit.models import Action
+from audit.services import record
 from common.errors import Conflict, DomainError, InvalidInput, NotAllowed, RuleBroken
 from live.services import publish
 from reporting.models import Category, Outcome, Source
@@ -60,6 +62,20 @@ class NoPinSet(RuleBroken):
 
 
 # --- the registry -------------------------------------------------------------------------
+
+
+def _record_change(device: Device, *, by: User | None, change: str) -> None:
+    """Who changed which device, in the change's own transaction (the access trail). `by`
+    None: a management command, or the business app making its in-app button."""
+    record(
+        actor=by,
+        action=Action.CHANGE,
+        target_type="device",
+        target_id=device.pk,
+        target_label=device.name,
+        centre_id=device.centre_id,
+        detail={"change": change, "kind": device.kind},
+    )
 
 
 def check_pin(pin: str, *, field: str) -> None:
@@ -114,6 +130,7 @@ def register_device(
     duress_pin: str = "",
     dc09_account: str | None = None,
     dc09_key: str = "",
+    by: User | None = None,
 ) -> Device:
     """A new device with a fresh secret (read it from the returned row, once)."""
     if kind not in DeviceKind.values:
@@ -144,6 +161,7 @@ def register_device(
     )
     if cancel_pin or duress_pin:
         device = set_pins(device, cancel_pin=cancel_pin, duress_pin=duress_pin)
+    _record_change(device, by=by, change="create_device")
     return device
 
 
@@ -163,19 +181,21 @@ def set_pins(device: Device, *, cancel_pin: str, duress_pin: str = "") -> Device
 
 
 @transaction.atomic
-def rotate_secret(device: Device) -> Device:
+def rotate_secret(device: Device, *, by: User | None = None) -> Device:
     """A new secret, effective at once: the old one is refused from this commit on."""
     device = Device.objects.select_for_update().get(pk=device.pk)
     device.secret, device.secret_rotated_at = new_secret(), timezone.now()
     device.save(update_fields=["secret", "secret_rotated_at"])
+    _record_change(device, by=by, change="rotate_secret")
     return device
 
 
 @transaction.atomic
-def revoke_device(device: Device) -> Device:
+def revoke_device(device: Device, *, by: User | None = None) -> Device:
     device = Device.objects.select_for_update().get(pk=device.pk)
     device.status = Device.Status.REVOKED
     device.save(update_fields=["status"])
+    _record_change(device, by=by, change="revoke_device")
     return device
 
 

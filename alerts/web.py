@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from alerts.services import PIN_LENGTHS
-from common.csp import content_security_policy
 from common.pages import page_language
 
 # The second tap ("Confirmer") must come within this long after the first, else the button
@@ -69,7 +68,6 @@ def button_config(request: HttpRequest) -> dict[str, Any]:
 def alert_button_page(request: HttpRequest) -> HttpResponse:
     config = button_config(request)
     response = render(request, "alerts/button.html", {"config": config})
-    response["Content-Security-Policy"] = content_security_policy("")
     response["Permissions-Policy"] = "geolocation=(self), camera=(), microphone=()"
     response["Cache-Control"] = "no-cache"
     return response

@@ -7,7 +7,7 @@ or not at all (STYLE.md, "Writing the history/audit row after the commit").
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -21,7 +21,7 @@ def client_address(request: HttpRequest | Any | None) -> str | None:
     if request is None:
         return None
     meta = getattr(request, "META", None) or {}
-    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
+    proxies = cast("int | None", settings.REST_FRAMEWORK.get("NUM_PROXIES")) or 0
     forwarded = meta.get("HTTP_X_FORWARDED_FOR")
     if proxies and forwarded:
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]

@@ -163,6 +163,10 @@ def server_env(secret_key: str, debug: bool) -> dict[str, str]:
         "VIGIE_THROTTLE_REPORTS": "10000000/hour",
         "VIGIE_THROTTLE_USER": "10000000/hour",
         "VIGIE_THROTTLE_LOGIN": "10000/min",
+        # The bench measures fan-out, not sign-in: its operator has no authenticator, and a
+        # run may outlast the idle limit of a console nobody touches.
+        "VIGIE_STAFF_OTP": "0",
+        "VIGIE_SESSION_IDLE_MINUTES": "1440",
     }
 
 

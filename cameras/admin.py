@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
 
 from cameras.models import Camera, CameraLink, PrivacyMask, PtzCommand
-from common.admin import ReadOnlyAdmin
+from common.admin import CentreScopedAdmin, ReadOnlyAdmin
 from common.widgets import VigieMapWidget
 
 
@@ -14,7 +14,7 @@ class PrivacyMaskInline(admin.TabularInline):
 
 
 @admin.register(Camera)
-class CameraAdmin(GISModelAdmin):
+class CameraAdmin(CentreScopedAdmin, GISModelAdmin):
     gis_widget = VigieMapWidget
     list_display = ["external_id", "name", "centre", "kind", "status", "range_m"]
     list_filter = ["centre", "kind", "status", "ptz_driver"]
@@ -23,7 +23,8 @@ class CameraAdmin(GISModelAdmin):
 
 
 @admin.register(PrivacyMask)
-class PrivacyMaskAdmin(GISModelAdmin):
+class PrivacyMaskAdmin(CentreScopedAdmin, GISModelAdmin):
+    centre_lookup = "camera__centre"
     gis_widget = VigieMapWidget
     list_display = ["pk", "camera", "note"]
     list_select_related = ["camera"]
@@ -31,12 +32,14 @@ class PrivacyMaskAdmin(GISModelAdmin):
 
 @admin.register(CameraLink)
 class CameraLinkAdmin(ReadOnlyAdmin):
+    centre_lookup = "report__centre"
     list_display = ["report", "rank", "camera", "distance_m", "reason"]
     list_select_related = ["report", "camera"]
 
 
 @admin.register(PtzCommand)
 class PtzCommandAdmin(ReadOnlyAdmin):
+    centre_lookup = "camera__centre"
     list_display = ["created_at", "camera", "pan_deg", "tilt_deg", "zoom", "driver", "status"]
     list_filter = ["status", "driver"]
     list_select_related = ["camera"]

@@ -37,10 +37,14 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_gis",
     "knox",
+    "django_otp",  # TOTP second factor for staff (accounts/signin.py)
+    "django_otp.plugins.otp_totp",
+    "axes",  # sign-in failures and lockout (accounts/signin.py)
     "drf_spectacular",
     "django_filters",
     "drf_spectacular_sidecar",
     "channels",
+    "csp",  # Content-Security-Policy on every response (the security block below)
     "common",
     "audit",
     "accounts",
@@ -55,15 +59,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "common.middleware.ContractErrorsMiddleware",
+    "common.middleware.BodyLimitsMiddleware",  # before anything reads the body
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files need no policy); every page and API answer gets one.
+    "common.csp.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(), for the admin
+    "accounts.sessions.IdleSessionMiddleware",  # staff sessions end when left idle
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in axes locked out into the contract's 429 (accounts.signin).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -155,6 +166,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dispatch.tasks.publish_unit_positions",
         "schedule": float(env_int("VIGIE_UNIT_POSITION_EVERY_S", 3, minimum=1)),
     },
+    "purge-expired": {
+        "task": "privacy.tasks.purge_expired",
+        "schedule": float(env_int("VIGIE_RETENTION_SCAN_S", 3600, minimum=60)),
+    },
 }
 
 # --- accounts and authentication ---------------------------------------------------------------
@@ -176,6 +191,34 @@ REST_KNOX = {
     "AUTO_REFRESH_MAX_TTL": timedelta(days=env_int("VIGIE_TOKEN_MAX_AGE_DAYS", 180, minimum=1)),
 }
 SESSION_COOKIE_AGE = env_int("VIGIE_SESSION_AGE_SECONDS", 12 * 3600, minimum=300)  # one shift
+# Counted from the sign-in, not pushed back by use; and a console left untouched this long is
+# signed out (accounts/sessions.py). Sessions are saved when they change, not on every request.
+VIGIE_SESSION_IDLE_MINUTES = env_int("VIGIE_SESSION_IDLE_MINUTES", 30, minimum=1)
+SESSION_SAVE_EVERY_REQUEST = False
+# Staff (operators, supervisors, vetting officers, police, admins) sign in with a TOTP code as
+# well as their password. Off only for a laptop demo: `check --deploy` warns when it is off.
+VIGIE_STAFF_OTP = env_bool("VIGIE_STAFF_OTP", True)
+OTP_TOTP_ISSUER = env_str("VIGIE_OTP_ISSUER", "Vigie")
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out username+address before the password is even checked.
+    "accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# django-axes: VIGIE_LOGIN_FAILURES failed sign-ins (wrong password or wrong code) from one
+# address for one username lock that pair out for VIGIE_LOGIN_LOCKOUT_MINUTES, on every door
+# (app token, session, admin). Attempts are rows (AccessAttempt), shared by every process.
+AXES_FAILURE_LIMIT = env_int("VIGIE_LOGIN_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("VIGIE_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The lockout ends when it said it would (Retry-After), even if the guessing goes on.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.signin.lockout_response"
+AXES_USERNAME_CALLABLE = "accounts.signin.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "audit.services.client_address"  # the throttles' rule for proxies
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp", "otp_token"]
+# Successful sign-ins are in the access trail already (audit): no second, unpurged copy.
+AXES_DISABLE_ACCESS_LOG = True
 
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -275,8 +318,20 @@ VIGIE_UNIT_FIX_MAX_AGE_S = env_int("VIGIE_UNIT_FIX_MAX_AGE_S", 300, minimum=10)
 VIGIE_UNIT_MAX_SPEED_KMH = env_int("VIGIE_UNIT_MAX_SPEED_KMH", 250, minimum=10)
 VIGIE_UNIT_MAX_OUTSIDE_M = env_int("VIGIE_UNIT_MAX_OUTSIDE_M", 20000, minimum=0)
 VIGIE_POLICE_REPORT_HOURS = env_int("VIGIE_POLICE_REPORT_HOURS", 12, minimum=1)
+# Hostile input (issue 9): bodies, nesting and WebSocket frames refused before they cost much.
+VIGIE_JSON_MAX_BYTES = env_int("VIGIE_JSON_MAX_BYTES", 256 * 1024, minimum=1024)
+VIGIE_JSON_MAX_DEPTH = env_int("VIGIE_JSON_MAX_DEPTH", 32, minimum=8)
+VIGIE_WS_FRAME_MAX_BYTES = env_int("VIGIE_WS_FRAME_MAX_BYTES", 64 * 1024, minimum=1024)
+VIGIE_WS_FRAMES_PER_S = env_int("VIGIE_WS_FRAMES_PER_S", 20, minimum=1)
+VIGIE_WS_FRAMES_BURST = env_int("VIGIE_WS_FRAMES_BURST", 40, minimum=1)
+VIGIE_WS_AUTH_CHECK_S = env_int("VIGIE_WS_AUTH_CHECK_S", 60, minimum=1)
 MEDIA_ROOT = Path(env_str("VIGIE_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"  # never served as a folder: attachments go through an authorised view
+# Reports, images, positions and notifications are kept at most one month (French law); each
+# centre may keep less (MonitoringCentre.retention_days). This is the default for new centres.
+VIGIE_RETENTION_DAYS = env_int("VIGIE_RETENTION_DAYS", 30, minimum=1)
+if VIGIE_RETENTION_DAYS > 30:
+    raise ImproperlyConfigured("VIGIE_RETENTION_DAYS may not exceed 30 (days)")
 
 # --- internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
@@ -308,8 +363,16 @@ VIGIE_MAP_TILES_URL = env_str(
 # --- security -----------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"  # no page of another site keeps a handle on ours
+X_FRAME_OPTIONS = "DENY"  # for old browsers; current ones read the CSP's frame-ancestors 'none'
 SESSION_COOKIE_HTTPONLY = True
+# The console and broadcast scripts read the CSRF cookie to send it back as X-CSRFToken: it
+# cannot be HttpOnly (which would protect nothing: the token is in every form anyway).
+CSRF_COOKIE_HTTPONLY = False
+# Lax rather than Strict: a link to /console/ from a mail or another site must still find the
+# session; a cross-site POST carries neither cookie either way.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "common.errors.csrf_failure_view"
 if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -321,9 +384,29 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
 # API paths are exact (API.md): a missing slash is a JSON 404, not a redirect that drops a POST.
-APPEND_SLASH = False  # load balancers probe over plain HTTP
+APPEND_SLASH = False
+
+# --- Content-Security-Policy (django-csp) -------------------------------------------------------
+# Every response gets this strict default: no inline script or style, no eval, nothing from
+# another origin, never framed. A page that needs more says so with common.csp.csp_sources (the
+# map tiles' origin, its own WebSocket, media); the admin's pages get the tiles' origin for their
+# map widget (common.csp.CSPMiddleware). Django's DEBUG 404 and 500 pages go out without it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- logging -----------------------------------------------------------------------------------
 LOGGING = {
@@ -332,4 +415,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    # django-axes logs every successful sign-in at INFO; the access trail has them already.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

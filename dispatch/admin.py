@@ -40,5 +40,6 @@ class InterventionAdmin(RecordAdmin):
 
 @admin.register(UnitPosition)
 class UnitPositionAdmin(RecordAdmin):
+    centre_lookup = "unit__centre"
     list_display = ["unit", "recorded_at", "accuracy_m", "received_at"]
     list_select_related = ["unit"]

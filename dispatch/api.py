@@ -50,7 +50,7 @@ class UnitInput(serializers.Serializer):
 class PositionInput(serializers.Serializer):
     location = PointField()
     recorded_at = serializers.DateTimeField()
-    accuracy_m = serializers.FloatField(min_value=0, required=False, allow_null=True)
+    accuracy_m = serializers.FloatField(min_value=0, required=False, allow_null=True, default=None)
 
 
 class UnitStatusInput(serializers.Serializer):

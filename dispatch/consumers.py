@@ -12,12 +12,11 @@ import asyncio
 import contextlib
 import json
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.gis.geos import Point
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.dateparse import parse_datetime
@@ -31,6 +30,7 @@ from dispatch import queries, services
 from dispatch.payloads import intervention_payload, unit_position_payload
 from dispatch.realtime import unit_group
 from live.actions import id_in
+from live.consumers import GuardedSocket
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +59,20 @@ def hello_for(user: User) -> dict[str, Any]:
     }
 
 
+def _moment(raw: Any) -> datetime | None:
+    """An aware datetime in UTC, or None. In UTC because PostgreSQL refuses offsets beyond
+    ±15:59 (a 500 otherwise), and a well-formed but impossible date is no date."""
+    try:
+        moment = parse_datetime(str(raw or ""))
+        return moment.astimezone(UTC) if moment and moment.tzinfo else None
+    except (ValueError, OverflowError):
+        return None
+
+
 def _record_position(user: User, message: dict[str, Any]) -> dict[str, Any]:
     unit = queries.unit_for_user(user, id_in(message, "unit"))
-    recorded_at = parse_datetime(str(message.get("recorded_at") or ""))
-    if recorded_at is None or recorded_at.tzinfo is None:
+    recorded_at = _moment(message.get("recorded_at"))
+    if recorded_at is None:
         raise InvalidInput(fields={"recorded_at": ["ISO 8601 with a UTC offset"]})
     try:
         location: Point = parse_point(message.get("location"))
@@ -92,7 +102,8 @@ def _transition(user: User, message: dict[str, Any]) -> dict[str, Any]:
 ACTIONS = {"position": _record_position, "transition": _transition}
 
 
-class PoliceConsumer(AsyncWebsocketConsumer):
+class PoliceConsumer(GuardedSocket):
+    error_type = "police.error"
     ping_every_s: float = 15.0
     dead_after_s: float = 30.0
 
@@ -110,7 +121,7 @@ class PoliceConsumer(AsyncWebsocketConsumer):
         # A session of someone else (an operator signed in on the same browser) is not a
         # refusal: the police app may still send its token in the first frame.
         if user is not None and user.is_authenticated and (token or user.role == Role.POLICE):
-            await self._sign_in(user)
+            await self._sign_in(user, token=token or None)
         else:
             self.waiting = asyncio.create_task(self._close_unless_signed_in())
 
@@ -119,11 +130,14 @@ class PoliceConsumer(AsyncWebsocketConsumer):
         if self.user is None:
             await self.close(code=CLOSE_NOT_SIGNED_IN)
 
-    async def _sign_in(self, user: User) -> None:
+    async def _sign_in(self, user: User, *, token: str | None) -> None:
         if user.role != Role.POLICE:
             await self.close(code=CLOSE_NOT_ALLOWED)
             return
         self.user = user
+        # Whichever credential signed in must keep holding: a revoked token or a signed-out
+        # session closes the socket (GuardedSocket).
+        self.start_guard(user.pk, token=token)
         hello = await database_sync_to_async(hello_for)(user)
         for unit in hello["units"]:
             group = unit_group(unit["id"])
@@ -134,6 +148,7 @@ class PoliceConsumer(AsyncWebsocketConsumer):
         self.pinger = asyncio.create_task(self._keep_alive())
 
     async def disconnect(self, code: int) -> None:
+        self.stop_guard()
         for task in (getattr(self, "pinger", None), getattr(self, "waiting", None)):
             if task:
                 task.cancel()
@@ -144,6 +159,9 @@ class PoliceConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=message["frame"])
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        # Before signing in too: an anonymous socket may not flood or send huge frames either.
+        if not await self.frame_allowed(text_data, bytes_data):
+            return
         try:
             message = json.loads(text_data or "")
             kind = message["type"]
@@ -156,9 +174,10 @@ class PoliceConsumer(AsyncWebsocketConsumer):
             return  # signed in by the session already: the app's token frame changes nothing
         if self.user is None:
             if kind == "auth" and isinstance(message.get("token"), str):
-                user = await database_sync_to_async(user_for_token)(message["token"][:200])
+                token = message["token"][:200]
+                user = await database_sync_to_async(user_for_token)(token)
                 if user is not None:
-                    await self._sign_in(user)
+                    await self._sign_in(user, token=token)
                     return
             await self.close(code=CLOSE_NOT_SIGNED_IN)
             return

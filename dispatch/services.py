@@ -16,6 +16,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import MonitoringCentre, Role, User
+from audit.models import Action
+from audit.services import record
 from common.errors import Conflict, IllegalTransition, InvalidInput, NotAllowed, RuleBroken
 from dispatch.models import (
     ACTIVE_STATES,
@@ -236,6 +238,22 @@ def _event(
     )
 
 
+def _record_change(
+    intervention: Intervention, report: Report, *, by: User, change: str, **detail: Any
+) -> None:
+    """Who moved which intervention, in the move's own transaction (the access trail). The
+    report's reference is the label, so a search by reference finds its interventions."""
+    record(
+        actor=by,
+        action=Action.CHANGE,
+        target_type="intervention",
+        target_id=intervention.pk,
+        target_label=report.reference,
+        centre_id=intervention.centre_id,
+        detail={"change": change, "unit": intervention.unit.callsign, **detail},
+    )
+
+
 def _announce(intervention: Intervention) -> None:
     payload = intervention_payload(intervention)
     publish(intervention.centre_id, "intervention.updated", payload)
@@ -319,6 +337,7 @@ def dispatch_unit(
     except IntegrityError:
         raise UnitBusy() from None
     _event(intervention, to=state, by=operator, note=note)
+    _record_change(intervention, report, by=operator, change="propose" if propose else "dispatch")
     if not propose:
         _set_unit_status(unit, UnitStatus.BUSY)
         _follow_report(report, operator=operator)
@@ -370,6 +389,13 @@ def transition_intervention(
     intervention.save(update_fields=fields)
     _event(intervention, to=to, by=by, note=note, came_from=came_from)
     report = Report.objects.select_for_update().get(pk=intervention.report_id)
+    _record_change(
+        intervention,
+        report,
+        by=by,
+        change="cancel" if to == State.CANCELLED else "transition",
+        **{"from": came_from, "to": to, **({"outcome": outcome} if outcome else {})},
+    )
     unit = Unit.objects.select_for_update().get(pk=intervention.unit_id)
     if to == State.DISPATCHED:
         _set_unit_status(unit, UnitStatus.BUSY)
@@ -402,7 +428,7 @@ def reassign_intervention(
         raise RuleBroken("The intervention is already with this unit.", code="same_unit")
     # Locks in one order everywhere (intervention, report, units by id), so a reassignment and
     # a transition or a dispatch meeting on the same rows wait for each other, never deadlock.
-    Report.objects.select_for_update().get(pk=intervention.report_id)
+    report = Report.objects.select_for_update().get(pk=intervention.report_id)
     units = Unit.objects.select_for_update().filter(pk__in=[intervention.unit_id, unit.pk])
     locked = {u.pk: u for u in units.order_by("pk")}
     old, new = locked[intervention.unit_id], locked[unit.pk]
@@ -424,6 +450,7 @@ def reassign_intervention(
         came_from=came_from,
         note=f"Reassigned from {old.callsign} to {new.callsign}.",
     )
+    _record_change(intervention, report, by=operator, change="reassign", from_unit=old.callsign)
     if came_from != State.PROPOSED:
         _set_unit_status(old, UnitStatus.AVAILABLE)
     _set_unit_status(new, UnitStatus.BUSY)

@@ -6,6 +6,10 @@ Every frame it sends is checked against the last `seq` sent for its centre: an e
 sent (replayed, then arriving live) is dropped, and a jump (a frame the channel layer dropped,
 or two commits broadcast out of order) is filled from the table first. So the console sees
 each centre's events exactly once, in order, whatever the channel layer does.
+
+Every frame a person sends (here and on the police socket) first passes `GuardedSocket`:
+a frame budget against floods, a size and nesting limit, and a check that the sign-in the
+socket was opened with still holds.
 """
 
 from __future__ import annotations
@@ -14,14 +18,24 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
+from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.crypto import constant_time_compare
+from knox.auth import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed, ParseError
 
+from accounts.sessions import session_lapsed
 from common.errors import DomainError, error_body
+from common.parsers import check_depth
 from live.actions import run_action
 from live.queries import console_centre_ids, events_after, latest_seqs
 from live.services import centre_group
@@ -33,6 +47,8 @@ CLOSE_NOT_SIGNED_IN = 4401
 CLOSE_NOT_ALLOWED = 4403
 CLOSE_BAD_SINCE = 4400
 CLOSE_NO_PONG = 4408
+CLOSE_FLOODED = 4429
+CLOSE_TOO_BIG = 1009  # RFC 6455: "message too big"
 
 
 def parse_since(raw: str | None, centre_ids: list[int]) -> dict[int, int]:
@@ -60,7 +76,145 @@ def _seq(raw: str) -> int:
     return value
 
 
-class ConsoleConsumer(AsyncWebsocketConsumer):
+# --- what every socket a person holds open must resist: floods, huge frames, stale sign-ins -----
+
+
+class FrameBudget:
+    """A token bucket per connection: `rate` frames a second, `burst` at once.
+
+    Past the budget frames are dropped; a client that keeps sending regardless (another
+    `burst` frames beyond the budget, i.e. the bucket `burst` deep in debt) is flooding and the
+    socket is closed. A client that slows down to `rate` recovers on its own.
+    """
+
+    OK, DROP, CLOSE = "ok", "drop", "close"
+
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self.tokens = float(burst)
+        self.updated = clock()
+
+    def take(self) -> str:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        self.tokens -= 1
+        if self.tokens >= 0:
+            return self.OK
+        return self.CLOSE if self.tokens < -self.burst else self.DROP
+
+
+def session_still_signs_in(session_key: str | None, user_id: int) -> bool:
+    """The session this socket was opened with still exists, has not expired or lapsed (shift
+    over, left idle: accounts.sessions), still names this user (not signed out, not another
+    sign-in) and the user is still active with the same password. Read fresh from the session
+    store: the socket's own copy of the session never changes."""
+    if not session_key:
+        return False
+    data = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
+    if str(data.get(SESSION_KEY)) != str(user_id) or session_lapsed(data) is not None:
+        return False
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    session_hash = data.get(HASH_SESSION_KEY)
+    return bool(
+        user is not None
+        and session_hash
+        and constant_time_compare(session_hash, user.get_session_auth_hash())
+    )
+
+
+def token_still_signs_in(token: str, user_id: int) -> bool:
+    """The app token is still valid (not revoked, not expired) for this active user."""
+    try:
+        user, _ = TokenAuthentication().authenticate_credentials(token.encode())
+    except (AuthenticationFailed, UnicodeError):
+        return False
+    return user.pk == user_id
+
+
+class GuardedSocket(AsyncWebsocketConsumer):
+    """Checks run on every frame a person's socket receives, before it is parsed: the
+    connection's frame budget (4429 when flooded), the frame's size (1009 past
+    `VIGIE_WS_FRAME_MAX_BYTES`; daphne's own ceiling is 1 MiB) and nesting, then whether the
+    sign-in it was opened with still holds (4401), which is also checked every
+    `VIGIE_WS_AUTH_CHECK_S` while the socket is silent."""
+
+    error_type = "socket.error"
+    signed_in_user_id: int | None = None
+    session_key: str | None = None
+    token: str | None = None
+
+    def start_guard(self, user_id: int, *, token: str | None = None) -> None:
+        """Call once signed in; the session comes from the scope unless a token signed in."""
+        self.signed_in_user_id = user_id
+        self.token = token
+        if token is None:
+            session = self.scope.get("session")
+            self.session_key = getattr(session, "session_key", None) if session else None
+        self.watcher = asyncio.create_task(self._watch_credentials())
+
+    def stop_guard(self) -> None:
+        watcher = getattr(self, "watcher", None)
+        if watcher:
+            watcher.cancel()
+
+    async def frame_allowed(self, text_data: str | None, bytes_data: bytes | None) -> bool:
+        budget = getattr(self, "budget", None)
+        if budget is None:
+            budget = self.budget = FrameBudget(
+                settings.VIGIE_WS_FRAMES_PER_S, settings.VIGIE_WS_FRAMES_BURST
+            )
+        verdict = budget.take()
+        if verdict == FrameBudget.CLOSE:
+            await self.close(code=CLOSE_FLOODED)
+            return False
+        if verdict == FrameBudget.DROP:
+            if not getattr(self, "told_throttled", False):  # once per flood, not once a frame
+                self.told_throttled = True
+                await self._send_error("throttled", "Too many frames; some were dropped.")
+            return False
+        self.told_throttled = False
+        raw = text_data.encode("utf-8", "surrogatepass") if text_data else (bytes_data or b"")
+        if len(raw) > settings.VIGIE_WS_FRAME_MAX_BYTES:
+            await self._send_error("too_large", "Frame too large.")
+            await self.close(code=CLOSE_TOO_BIG)
+            return False
+        try:
+            check_depth(raw)
+        except ParseError as exc:
+            await self._send_error("malformed", str(exc.detail))
+            return False
+        if self.signed_in_user_id is not None and not await self._still_signed_in():
+            await self.close(code=CLOSE_NOT_SIGNED_IN)
+            return False
+        return True
+
+    async def _still_signed_in(self) -> bool:
+        user_id = self.signed_in_user_id
+        if user_id is None:
+            return False
+        if self.token is not None:
+            return await database_sync_to_async(token_still_signs_in)(self.token, user_id)
+        return await database_sync_to_async(session_still_signs_in)(self.session_key, user_id)
+
+    async def _watch_credentials(self) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            while True:
+                await asyncio.sleep(settings.VIGIE_WS_AUTH_CHECK_S)
+                if not await self._still_signed_in():
+                    await self.close(code=CLOSE_NOT_SIGNED_IN)
+                    return
+
+    async def _send_error(self, code: str, message: str) -> None:
+        await self.send(
+            text_data=json.dumps({"type": self.error_type, "code": code, "message": message})
+        )
+
+
+class ConsoleConsumer(GuardedSocket):
+    error_type = "console.error"
     ping_every_s: float = 15.0
     dead_after_s: float = 30.0
 
@@ -100,8 +254,10 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             await self._replay(centre_id, until=latest[centre_id])
         self.last_heard = asyncio.get_running_loop().time()
         self.pinger = asyncio.create_task(self._keep_alive())
+        self.start_guard(user.pk)
 
     async def disconnect(self, code: int) -> None:
+        self.stop_guard()
         if getattr(self, "pinger", None):
             self.pinger.cancel()
         for centre_id in getattr(self, "centre_ids", []):
@@ -132,6 +288,8 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
     # --- from the console -------------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not hasattr(self, "sent") or not await self.frame_allowed(text_data, bytes_data):
+            return  # refused at connect (closing), or the frame was refused
         self.last_heard = asyncio.get_running_loop().time()
         try:
             message = json.loads(text_data or "")

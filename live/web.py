@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from accounts.models import MonitoringCentre
-from common.csp import content_security_policy
+from common.csp import csp_sources
 from common.pages import page_language
 from live.queries import console_centre_ids
 
@@ -86,17 +86,11 @@ def console_config(request: HttpRequest) -> dict[str, Any]:
 
 
 @require_safe
+# The map's tiles, its own socket, and the reports' videos and recordings (served by the API).
+@csp_sources(tiles=True, socket=True, media=("'self'",))
 def console_page(request: HttpRequest) -> HttpResponse:
     config = console_config(request)
     response = render(request, "console/console.html", {"config": config})
-    # The socket is same-origin; CSP 3 lets 'self' cover ws(s): but older engines do not, so
-    # the page's own host (already checked against ALLOWED_HOSTS) is named as well.
-    scheme = "wss" if request.is_secure() else "ws"
-    response["Content-Security-Policy"] = content_security_policy(
-        config["tilesUrl"],
-        connect=(f"{scheme}://{request.get_host()}",),
-        media=("'self'",),  # the reports' videos and recordings, served by the API
-    )
     response["Permissions-Policy"] = "geolocation=(), camera=(), microphone=()"
     response["Cache-Control"] = "no-cache, private"
     return response

@@ -11,6 +11,9 @@ from notifications.models import Broadcast, Notification, PushDevice, PushMessag
 
 @admin.register(PushMessage)
 class PushMessageAdmin(ReadOnlyAdmin):
+    # A push belongs to the centres of the person it was for (a failed push to a resident is
+    # their centre's supervisors' to see).
+    centre_lookup = "notification__recipient__centres"
     list_display = ["pk", "notification", "device", "status", "attempts", "backend", "sent_at"]
     list_filter = ["status", "backend"]
     list_select_related = ["notification", "device"]
@@ -19,6 +22,7 @@ class PushMessageAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
+    centre_lookup = "recipient__centres"
     list_display = ["created_at", "recipient", "kind", "title"]
     list_filter = ["kind"]
     list_select_related = ["recipient"]
@@ -26,6 +30,7 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 @admin.register(PushDevice)
 class PushDeviceAdmin(ReadOnlyAdmin):
+    centre_lookup = "user__centres"
     list_display = ["user", "platform", "active", "last_seen_at", "dropped_reason"]
     list_filter = ["platform", "active"]
 

@@ -17,6 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import PUBLIC_ROLES, MonitoringCentre, Role, User, VettingStatus
+from audit.models import Action
+from audit.services import record
 from common.errors import InvalidInput, RuleBroken
 from notifications import backends
 from notifications.messages import Texts, verbatim
@@ -315,6 +317,15 @@ def broadcast_to_area(
     Notification.objects.filter(pk__in=[n.pk for n in notifications]).update(broadcast=broadcast)
     broadcast.recipients = len(recipients)
     broadcast.save(update_fields=["recipients"])
+    record(
+        actor=author,
+        action=Action.CHANGE,
+        target_type="broadcast",
+        target_id=broadcast.pk,
+        target_label=broadcast.title,
+        centre_id=centre.pk,
+        detail={"change": "broadcast", "severity": severity, "recipients": len(recipients)},
+    )
     return broadcast
 
 

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from accounts.models import MonitoringCentre, User
-from common.csp import content_security_policy
+from common.csp import csp_sources
 from common.pages import page_language
 from notifications.api import BroadcastInput, CircleInput
 from notifications.models import Severity
@@ -112,6 +112,7 @@ def broadcast_config(
 
 
 @require_safe
+@csp_sources(tiles=True)
 def broadcast_page(request: HttpRequest) -> HttpResponse:
     """The page for supervisors. Before sign-in it shows the sign-in form (200); signed in as
     someone who may not broadcast, the same form and a refusal (403)."""
@@ -121,7 +122,6 @@ def broadcast_page(request: HttpRequest) -> HttpResponse:
     status = 403 if config["refused"] else 200
     response = render(request, "notifications/broadcast.html", {"config": config}, status=status)
     get_token(request)  # the CSRF cookie the script sends back with its POST
-    response["Content-Security-Policy"] = content_security_policy(config["tilesUrl"])
     response["Permissions-Policy"] = "geolocation=(), camera=(), microphone=()"
     response["Cache-Control"] = "no-cache, private"
     return response

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from django.conf import settings
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
+from django.db import transaction
 from django.http import FileResponse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -20,10 +23,12 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from accounts.models import STAFF_ROLES, Role
+from accounts.models import STAFF_ROLES, Role, User
 from accounts.permissions import IsApprovedMember, requires
+from audit.models import Action
+from audit.services import record
 from cameras.payloads import link_payload
-from common.errors import NotFound
+from common.errors import InvalidInput, NotFound, RuleBroken
 from common.geojson import PointField
 from common.idempotency import idempotent
 from common.parsers import StrictJSONParser
@@ -205,11 +210,33 @@ def _parse_near(value: str) -> Point:
     return Point(lon, lat, srid=4326)
 
 
+def _is_staff(user: User) -> bool:
+    """Centre staff and administrators, whose reading of a report is recorded (a member of
+    the public reading their own report is not: it is theirs)."""
+    return user.is_superuser or user.role in STAFF_ROLES
+
+
+def _record_report_access(request: Request, report: Report, action: str, **extra) -> None:
+    record(
+        actor=request.user,
+        action=action,
+        target_type=extra.pop("target_type", "report"),
+        target_id=extra.pop("target_id", report.pk),
+        target_label=report.reference,
+        centre_id=report.centre_id,
+        request=request,
+        **extra,
+    )
+
+
 class ReportDetail(APIView):
     @extend_schema(responses=ReportPayload, examples=[REPORT_RESPONSE])
     def get(self, request: Request, report_id: int) -> Response:
-        report = report_for_user(request.user, report_id)
-        return Response(report_payload(report))
+        with transaction.atomic():
+            report = report_for_user(request.user, report_id, shared=True)
+            if _is_staff(request.user):
+                _record_report_access(request, report, Action.VIEW_REPORT)
+            return Response(report_payload(report))
 
 
 class MergeInput(serializers.Serializer):
@@ -300,22 +327,106 @@ class ReportDuplicates(_TriageView):
 class ReportCameras(_TriageView):
     """The cameras that can show the report, best first (API.md, "A camera link")."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        responses={200: {"type": "array", "items": {"type": "object"}}},
+        description="Each call is recorded in the access trail (`view_cameras`): the links "
+        "carry the cameras' stream and snapshot URLs.",
+    )
     def get(self, request: Request, report_id: int) -> Response:
-        report = report_for_user(request.user, report_id)
-        links = report.camera_links.select_related("camera").order_by("rank")
-        return Response([link_payload(link) for link in links])
+        with transaction.atomic():
+            report = report_for_user(request.user, report_id, shared=True)
+            links = [
+                link_payload(link)
+                for link in report.camera_links.select_related("camera").order_by("rank")
+            ]
+            _record_report_access(
+                request,
+                report,
+                Action.VIEW_CAMERAS,
+                target_type="camera_links",
+                detail={"cameras": [link["camera"]["id"] for link in links]},
+            )
+        return Response(links)
+
+
+REASON_MAX = 500
+
+
+def _access_reason(request: Request, report: Report) -> str:
+    """Why a member of staff opens an attachment: `?reason=` or the `X-Access-Reason` header
+    (percent-encoded, as headers carry only Latin-1). The report's own author needs none; a
+    police officer's reason is the intervention their unit was sent on (the only reports they
+    can reach), named here so the trail says it."""
+    user = request.user
+    if report.author_id == user.pk or not _is_staff(user):
+        return ""
+    given = request.query_params.get("reason") or unquote(
+        request.headers.get("X-Access-Reason", "")
+    )
+    given = given.strip()
+    if len(given) > REASON_MAX:
+        raise InvalidInput(fields={"reason": [f"at most {REASON_MAX} characters"]})
+    if not given and user.role == Role.POLICE:
+        mission = (
+            report.interventions.filter(unit__members=user).order_by("-pk").values("pk").first()
+        )
+        if mission:
+            given = f"intervention #{mission['pk']}"
+    if not given:
+        raise RuleBroken(
+            "Say why you open this attachment: the reason is kept in the access trail.",
+            code="reason_required",
+            fields={"reason": ["required for staff (?reason= or the X-Access-Reason header)"]},
+        )
+    return given
 
 
 class ReportMedia(APIView):
     """An attachment's bytes, for whoever may see its report; never a public URL."""
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(
+        description=(
+            "The file of one attachment. Staff must say why they open it, in the `reason` "
+            "query parameter or the `X-Access-Reason` header (percent-encoded UTF-8); the "
+            "reason and the access are kept in the access trail (`view_attachment`). Without "
+            "one: 422 `reason_required`. The report's own author needs no reason; a police "
+            "officer's defaults to the intervention their unit was sent on."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "reason",
+                str,
+                description="why staff open the attachment (required for staff, ≤ 500 chars)",
+            ),
+            OpenApiParameter(
+                "X-Access-Reason",
+                str,
+                location=OpenApiParameter.HEADER,
+                description="the same reason, as a header (percent-encoded UTF-8)",
+            ),
+        ],
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            422: OpenApiTypes.OBJECT,
+        },
+    )
     def get(self, request: Request, report_id: int, attachment_id: int) -> FileResponse:
-        report = report_for_user(request.user, report_id)
-        attachment = report.attachments.filter(pk=attachment_id).first()
-        if attachment is None:
-            raise NotFound("No such attachment.")
+        with transaction.atomic():
+            report = report_for_user(request.user, report_id, shared=True)
+            attachment = report.attachments.filter(pk=attachment_id).first()
+            if attachment is None:
+                raise NotFound("No such attachment.")
+            reason = _access_reason(request, report)
+            if reason:
+                _record_report_access(
+                    request,
+                    report,
+                    Action.VIEW_ATTACHMENT,
+                    target_type="attachment",
+                    target_id=attachment.pk,
+                    reason=reason,
+                    detail={"report": report.pk, "kind": attachment.kind},
+                )
         response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
         response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -40,6 +41,16 @@ ACCEPTED = {
 _KIND_OF_CLAIM = {"image": "photo", "video": "video", "audio": "audio"}
 _GENERIC_CLAIMS = {"", "application/octet-stream"}
 _PILLOW_FORMAT = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+# Markup a browser would run if a media URL were ever served as HTML: a "polyglot" is a valid
+# photo or video that is also a page. Photos are re-encoded anyway, which drops such a payload;
+# videos and recordings are kept as sent, so this is their guard. Only markers of 7 bytes or
+# more: the random-looking bytes of a compressed 25 MB video hold one by chance about once in
+# ten million files.
+_MARKUP = re.compile(
+    rb"<script|<iframe|<object|<embed[\s>]|<!doctype\s+html|javascript:|onload=|onerror="
+    rb"|<\?php\s",
+    re.IGNORECASE,
+)
 
 
 class UnsupportedMedia(DomainError):
@@ -105,6 +116,11 @@ def check_upload(upload: UploadedFile) -> CheckedMedia:
         )
     upload.seek(0)
     content = upload.read()
+    if _MARKUP.search(content):
+        raise UnsupportedMedia(
+            f"{name} is a {detected} file that also carries web page markup.",
+            fields={"media": [f"{name}: carries markup (polyglot file)"]},
+        )
     if kind == "photo":
         content = strip_photo_metadata(content, detected, name)
     return CheckedMedia(kind=kind, content_type=detected, extension=extension, content=content)
@@ -114,14 +130,11 @@ def strip_photo_metadata(content: bytes, content_type: str, name: str = "photo")
     """Re-encode the photo keeping only its pixels, colour profile and EXIF orientation."""
     try:
         with Image.open(io.BytesIO(content)) as probe:
+            # The declared size first: a few hundred bytes can declare a 30,000² image
+            # (a decompression bomb) that verify() or load() would start inflating.
+            _check_pixels(probe, name)
             probe.verify()  # structure check, before decoding the pixels
         with Image.open(io.BytesIO(content)) as image:
-            if image.width * image.height > settings.VIGIE_PHOTO_MAX_PIXELS:
-                raise MediaTooLarge(
-                    f"{name} has {image.width}×{image.height} pixels; the limit is "
-                    f"{settings.VIGIE_PHOTO_MAX_PIXELS}.",
-                    fields={"media": [f"{name}: too many pixels"]},
-                )
             image.load()
             kept = Image.Exif()
             orientation = image.getexif().get(ORIENTATION_TAG)
@@ -139,14 +152,22 @@ def strip_photo_metadata(content: bytes, content_type: str, name: str = "photo")
             out = io.BytesIO()
             clean.save(out, format=pillow_format, **options)
             return out.getvalue()
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-    ) as exc:
+    except Image.DecompressionBombError as exc:  # beyond even Pillow's own ceiling
+        raise MediaTooLarge(
+            f"{name} declares more pixels than a photo can have.",
+            fields={"media": [f"{name}: too many pixels"]},
+        ) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise UnsupportedMedia(
             f"{name} could not be read as a {content_type} image.",
             fields={"media": [f"{name}: not a readable image"]},
         ) from exc
+
+
+def _check_pixels(image: Image.Image, name: str) -> None:
+    if image.width * image.height > settings.VIGIE_PHOTO_MAX_PIXELS:
+        raise MediaTooLarge(
+            f"{name} has {image.width}×{image.height} pixels; the limit is "
+            f"{settings.VIGIE_PHOTO_MAX_PIXELS}.",
+            fields={"media": [f"{name}: too many pixels"]},
+        )

@@ -108,11 +108,12 @@ POLICE_LIVE_STATES = ("dispatched", "acknowledged", "en_route", "on_scene")
 
 
 class ReportQuerySet(models.QuerySet):
-    def visible_to(self, user: User) -> ReportQuerySet:
+    def visible_to(self, user: User, *, shared: bool = True) -> ReportQuerySet:
         """What this person may see (STYLE.md rule 8): their own reports for a member of the
-        public, their centres' for operators and supervisors, the reports their unit was sent
-        to for police officers (dispatch's interventions, named here rather than imported),
-        nothing for anyone else."""
+        public, their centres' for operators and supervisors (plus, unless `shared` is False,
+        the reports another centre shared with one of their centres: to read, never to act
+        on), the reports their unit was sent to for police officers (dispatch's
+        interventions, named here rather than imported), nothing for anyone else."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
@@ -120,7 +121,11 @@ class ReportQuerySet(models.QuerySet):
         if user.role in PUBLIC_ROLES:
             return self.filter(author=user)
         if user.role in TRIAGE_ROLES:
-            return self.filter(centre__in=user.centres.values("pk"))
+            centres = user.centres.values("pk")
+            if not shared:
+                return self.filter(centre__in=centres)
+            shared_with = ReportShare.objects.filter(centre__in=centres).values("report_id")
+            return self.filter(Q(centre__in=centres) | Q(pk__in=shared_with))
         if user.role == Role.POLICE:
             # While the intervention is live, and for VIGIE_POLICE_REPORT_HOURS after its last
             # move (the officer writes up the call), not forever.
@@ -172,6 +177,13 @@ class Report(models.Model):
     closing_note = models.TextField(blank=True)
     # Set once, by the escalation scan, when a critical report waited too long for an operator.
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # A legal hold keeps the report (and what hangs off it) past its centre's retention period,
+    # for proceedings; set and lifted by a supervisor of its centre, with a reason, audited.
+    legal_hold_at = models.DateTimeField(null=True, blank=True)
+    legal_hold_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    legal_hold_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -184,6 +196,10 @@ class Report(models.Model):
             models.Index(fields=["centre", "status", "-created_at"]),
             models.Index(fields=["author", "-created_at"]),
         ]
+
+    @property
+    def on_legal_hold(self) -> bool:
+        return self.legal_hold_at is not None
 
     def __str__(self) -> str:
         return self.reference
@@ -208,3 +224,27 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report} {self.kind} {self.pk}"
+
+
+class ReportShare(models.Model):
+    """A report another centre may read: an explicit, audited act of a supervisor of the
+    report's centre (issue 9). Reading only: triage stays with the report's own centre."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="shares")
+    centre = models.ForeignKey(
+        MonitoringCentre, on_delete=models.CASCADE, related_name="shared_reports"
+    )
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "centre"], name="report_shared_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} → centre {self.centre_id}"

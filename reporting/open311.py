@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET  # builds the XML answers; nothing here parses XML
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -241,7 +241,7 @@ def _moment(params: Any, name: str) -> datetime | None:
             "(send '+' as %2B).",
             fields={name: ["expected a W3C date-time with a time zone"]},
         )
-    return value
+    return value.astimezone(UTC)
 
 
 def requests_for(user: Any, params: Any) -> QuerySet[Report]:

@@ -29,9 +29,13 @@ class ReportPayload(serializers.ModelSerializer):
     location = PointField()
     centre = serializers.IntegerField(source="centre_id")
     incident = serializers.IntegerField(source="incident_id", allow_null=True)
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     media = AttachmentPayload(source="attachments", many=True)
     cameras = serializers.SerializerMethodField()
+    # Whether the report is kept past its centre's retention period for proceedings.
+    legal_hold = serializers.BooleanField(source="on_legal_hold", read_only=True)
 
     class Meta:
         model = Report
@@ -56,6 +60,7 @@ class ReportPayload(serializers.ModelSerializer):
             "outcome",
             "closing_note",
             "closed_at",
+            "legal_hold",
         ]
 
     def get_cameras(self, report: Report) -> list[dict[str, Any]]:

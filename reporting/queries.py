@@ -11,17 +11,30 @@ from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
 from cameras.models import CameraLink
-from common.errors import NotFound
+from common.errors import NotAllowed, NotFound
 from reporting.models import Report
 
 
-def report_for_user(user: User, report_id: int, *, lock: bool = False) -> Report:
-    """The report if this user may see it, else the contract's 404 (whether or not it exists)."""
-    reports = Report.objects.visible_to(user)
+def report_for_user(
+    user: User, report_id: int, *, lock: bool = False, shared: bool = False
+) -> Report:
+    """The report if this user may act on it, else the contract's 404 (whether or not it
+    exists).
+
+    `shared=True` is for reading only (the report, its media, its camera links): it also
+    answers with a report another centre shared with one of the user's centres. Without it,
+    such a report is a 403 `shared_read_only`, so triage and dispatch stay with the report's
+    own centre however the caller forgets to check."""
+    reports = Report.objects.visible_to(user, shared=shared)
     if lock:
         reports = reports.select_for_update(of=("self",))
     report = reports.filter(pk=report_id).first()
     if report is None:
+        if not shared and Report.objects.visible_to(user).filter(pk=report_id).exists():
+            raise NotAllowed(
+                "This report was shared with your centre to read; its own centre handles it.",
+                code="shared_read_only",
+            )
         raise NotFound("No such report.")
     return report
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reporting import api, ptz_api
+from reporting import api, custody_api, ptz_api
 
 urlpatterns = [
     # Here rather than in cameras/: pointing at a report resolves the report, and `cameras`
@@ -27,4 +27,10 @@ urlpatterns = [
         api.ReportMedia.as_view(),
         name="report-media",
     ),
+    path(
+        "reports/<int:report_id>/legal-hold/",
+        custody_api.LegalHold.as_view(),
+        name="report-legal-hold",
+    ),
+    path("reports/<int:report_id>/share/", custody_api.ShareReport.as_view(), name="report-share"),
 ]

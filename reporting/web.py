@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from accounts.models import PUBLIC_ROLES, MonitoringCentre
-from common.csp import content_security_policy
+from common.csp import csp_sources
 from common.pages import page_language
 
 # Where the map opens before the first position fix (or when geolocation is refused) if no
@@ -56,15 +56,17 @@ def app_config(request: HttpRequest) -> dict[str, Any]:
             "categories": reverse("categories"),
             "reports": reverse("reports"),
             "broadcasts": reverse("broadcasts"),
+            "me": reverse("me"),
+            "export": reverse("me-export"),
         },
     }
 
 
 @require_safe
+@csp_sources(tiles=True)
 def resident_app(request: HttpRequest) -> HttpResponse:
     config = app_config(request)
     response = render(request, "resident/app.html", {"config": config})
-    response["Content-Security-Policy"] = content_security_policy(config["tilesUrl"])
     response["Permissions-Policy"] = "geolocation=(self), camera=(self), microphone=()"
     response["Cache-Control"] = "no-cache"
     return response

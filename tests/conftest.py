@@ -42,6 +42,29 @@ def _fresh_throttles():
 
 
 @pytest.fixture(autouse=True)
+def _force_login_is_verified(monkeypatch):
+    """`force_login` leaves a session as the sign-in doors do: for staff who may use the admin
+    (`is_staff`), verified by their second factor, which django-otp's admin asks for."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    force_login = Client.force_login
+
+    def verified_force_login(self, user, backend=None):
+        force_login(self, user, backend)
+        if user.is_staff:
+            device, _ = TOTPDevice.objects.get_or_create(
+                user=user, confirmed=True, defaults={"name": "authenticator"}
+            )
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", verified_force_login)
+
+
+@pytest.fixture(autouse=True)
 def _categories(request):
     # Loaded by a data migration; a transactional test's flush removes them for the next test.
     marker = request.node.get_closest_marker("django_db")

@@ -171,3 +171,62 @@ def post_signed(client, path: str, device, body=b"{}", *, timestamp=None, **head
         content_type="application/json",
         headers=signed,
     )
+
+
+# --- two-factor sign-in (issue 9) -----------------------------------------------------------------
+def totp_device_for(user: User):  # noqa: ANN201
+    """The staff member's authenticator, as `manage.py create_user` sets it up (made if none)."""
+    from accounts.signin import staff_device
+
+    return staff_device(user) or services.set_up_two_factor(user)
+
+
+def current_otp(device) -> str:  # noqa: ANN001
+    """A code the device takes now: the current step's, or the next one's (within the allowed
+    drift) when this step's was spent already, since django-otp accepts a code only once."""
+    import time
+
+    from django_otp.oath import hotp
+
+    device.refresh_from_db()
+    now = (int(time.time()) - device.t0) // device.step + device.drift
+    code = hotp(device.bin_key, max(now, device.last_t + 1), digits=device.digits)
+    return f"{code:0{device.digits}d}"
+
+
+def verified_login(client, user: User) -> None:  # noqa: ANN001
+    """`client.force_login`, plus the mark the second factor leaves on the session (the admin
+    asks for it): a session as the sign-in doors leave it."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = totp_device_for(user).persistent_id
+    session.save()
+
+
+def otp_for(username: str) -> str:
+    """`current_otp` of this staff member's authenticator (made if none), callable where a
+    browser's event loop runs in the test's thread (the e2e pages), where the ORM may not go:
+    the reads run in a thread of their own, whose connection is closed after."""
+    import threading
+
+    from django.db import connection
+
+    codes: list[str] = []
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            codes.append(current_otp(totp_device_for(User.objects.get(username=username))))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(30)
+    if failures:
+        raise failures[0]
+    return codes[0]

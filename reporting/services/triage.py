@@ -6,6 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.models import Action
+from audit.services import record
 from common.errors import IllegalTransition, RuleBroken
 from live.services import publish
 from notifications import messages
@@ -36,6 +38,20 @@ def _move(report: Report, to: str) -> None:
             fields={"status": [report.status]},
         )
     report.status = to
+
+
+def _record_change(report: Report, *, by: User | None, change: str, **detail: object) -> None:
+    """Who changed which report, in the change's own transaction (the access trail). `by` None:
+    not a member of staff (the sender calling an alert off, the duress rule)."""
+    record(
+        actor=by,
+        action=Action.CHANGE,
+        target_type="report",
+        target_id=report.pk,
+        target_label=report.reference,
+        centre_id=report.centre_id,
+        detail={"change": change, **detail},
+    )
 
 
 def _announce(report: Report) -> None:
@@ -74,6 +90,7 @@ def acknowledge_report(report: Report, *, operator: User) -> Report:
     _move(report, Status.ACKNOWLEDGED)
     report.acknowledged_by, report.acknowledged_at = operator, timezone.now()
     report.save(update_fields=["status", "acknowledged_by", "acknowledged_at", "updated_at"])
+    _record_change(report, by=operator, change="acknowledge")
     _announce(report)
     _tell_author(report)
     return report
@@ -82,7 +99,8 @@ def acknowledge_report(report: Report, *, operator: User) -> Report:
 @transaction.atomic
 def transition_report(report: Report, *, to: str) -> Report:
     """Follow the intervention: dispatched, back to acknowledged, resolved (dispatch calls
-    this)."""
+    this). Not recorded in the access trail here: the intervention's change that causes it
+    is, with who made it (dispatch.services)."""
     report = _locked(report)
     _move(report, to)
     report.save(update_fields=["status", "updated_at"])
@@ -102,6 +120,7 @@ def close_report(report: Report, *, operator: User | None, outcome: str, note: s
     report.outcome, report.closing_note = outcome, note
     fields = ["status", "closed_by", "closed_at", "outcome", "closing_note", "updated_at"]
     report.save(update_fields=fields)
+    _record_change(report, by=operator, change="close", outcome=outcome, by_sender=operator is None)
     _announce(report)
     if operator is not None:  # not when the sender called it off themselves
         _tell_author(report)
@@ -125,6 +144,13 @@ def reclassify_report(
         report.author = None
         fields.append("author")
     report.save(update_fields=fields)
+    _record_change(
+        report,
+        by=None,
+        change="reclassify",
+        category=category.code,
+        detach_author=detach_author,
+    )
     _announce(report)
     return report
 
@@ -152,6 +178,10 @@ def merge_reports(report: Report, *, into: Report, operator: User) -> Incident:
     references = list(
         Report.objects.filter(incident=incident).order_by("pk").values("id", "reference")
     )
+    for merged, other in ((report, into), (into, report)):
+        _record_change(
+            merged, by=operator, change="merge", incident=incident.pk, other=other.reference
+        )
     publish(
         incident.centre_id,
         "incident.updated",

@@ -74,6 +74,10 @@
         dispatch.reportChanged(data);
         notices.reportChanged(data);
         break;
+      case "report.shared": // another centre's report, shared with this one to read
+        feed.upsert(data);
+        detail.update(data);
+        break;
       case "report.cameras":
         feed.setCameras(data.report, data.cameras);
         detail.camerasChanged(data.report, data.cameras);
@@ -254,20 +258,45 @@
     button.disabled = true;
     button.textContent = t("signin.busy");
     alarm.unlock(); // signing in is the click that lets the alarm sound
+    const otp = $("otp").value.replace(/\s+/g, "");
     try {
-      user = await api(config.api.session, { method: "POST", json: { username, password } });
+      user = await api(config.api.session, { method: "POST", json: { username, password, otp } });
       $("password").value = "";
+      $("otp").value = "";
+      lastKeepAlive = Date.now();
       error.hidden = true;
       showConsole();
       socket.start();
     } catch (failure) {
       error.textContent = errorText(failure);
       error.hidden = false;
+      // A code is good for one sign-in only: the next try needs the one shown then.
+      $("otp").value = "";
+      if (["otp_required", "otp_invalid"].includes(failure.code)) $("otp").focus();
     } finally {
       button.disabled = false;
       button.textContent = t("signin.submit");
     }
   });
+
+  // --- staying signed in while someone uses the page -------------------------------------------
+  // The server ends a session nobody used for VIGIE_SESSION_IDLE_MINUTES. Watching the live
+  // feed makes no HTTP request, so someone using the page (a key, a click, a touch) tells the
+  // server, at most once a minute; a console left alone is signed out, on purpose.
+  const KEEP_ALIVE_EVERY_MS = 60 * 1000;
+  let lastKeepAlive = 0;
+  async function keepAlive() {
+    if (!user || Date.now() - lastKeepAlive < KEEP_ALIVE_EVERY_MS) return;
+    lastKeepAlive = Date.now();
+    try {
+      await api(config.api.session);
+    } catch (failure) {
+      if (failure.status === 401) signedOut(t("signin.expired"));
+    }
+  }
+  for (const type of ["pointerdown", "keydown", "wheel"]) {
+    document.addEventListener(type, keepAlive, { passive: true, capture: true });
+  }
 
   $("sign-out").addEventListener("click", async () => {
     try {

@@ -1,6 +1,9 @@
 /* Vigie operator console: the selected report — what it says, its photos, the cameras that can
  * show it, its likely duplicates — and what the operator does with it (acknowledge, close,
  * merge, point a camera), sent as actions on the console's WebSocket.
+ *
+ * Attachments open only with a reason, asked in a small in-page dialog and sent as `?reason=`:
+ * the server keeps it in the access trail and refuses staff without one (422 reason_required).
  */
 (function () {
   "use strict";
@@ -26,6 +29,93 @@
     return el("span", {}, formatTime(iso), " (", ageText, ")");
   }
 
+  /** The dialog asking why an attachment is opened: built once, a <dialog> (no window.prompt,
+   * no inline script or style: the console's CSP forbids them). */
+  class ReasonDialog {
+    constructor() {
+      this.input = el("input", {
+        id: "access-reason",
+        name: "reason",
+        type: "text",
+        maxlength: "500",
+        autocomplete: "off",
+        required: true,
+      });
+      this.what = el("p", { id: "access-what", class: "hint" });
+      this.error = el("p", { id: "access-error", class: "alert", role: "alert", hidden: true });
+      const cancel = el("button", {
+        type: "button",
+        id: "access-cancel",
+        class: "secondary",
+        text: t("access.cancel"),
+      });
+      const form = el(
+        "form",
+        { id: "access-form", novalidate: true },
+        el("h2", { id: "access-title", text: t("access.title") }),
+        this.what,
+        el("p", { class: "hint", text: t("access.intro") }),
+        this.error,
+        el(
+          "div",
+          { class: "field" },
+          el("label", { for: "access-reason", text: t("access.label") }),
+          this.input,
+        ),
+        el(
+          "div",
+          { class: "actions" },
+          el("button", {
+            type: "submit",
+            id: "access-submit",
+            class: "primary",
+            text: t("access.submit"),
+          }),
+          cancel,
+        ),
+      );
+      this.dialog = el("dialog", { id: "access-dialog", "aria-labelledby": "access-title" }, form);
+      document.body.append(this.dialog);
+      this.onReason = null;
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const reason = this.input.value.trim();
+        if (!reason) {
+          this.error.textContent = t("access.missing");
+          this.error.hidden = false;
+          this.input.focus();
+          return;
+        }
+        // Called within the submit (a user gesture), so the browser lets it open a tab.
+        const onReason = this.onReason;
+        this.finish();
+        if (onReason) onReason(reason);
+      });
+      cancel.addEventListener("click", () => this.finish());
+      this.dialog.addEventListener("close", () => (this.onReason = null));
+    }
+
+    /** Ask for a reason about `what`, prefilled with `previous`; `onReason(reason)` if given. */
+    ask(what, previous, onReason) {
+      this.onReason = onReason;
+      this.what.textContent = what;
+      this.error.hidden = true;
+      this.input.value = previous || "";
+      this.dialog.showModal();
+      this.input.focus();
+      this.input.select();
+    }
+
+    finish() {
+      this.onReason = null;
+      if (this.dialog.open) this.dialog.close();
+    }
+  }
+
+  function withReason(url, reason) {
+    return url + (url.includes("?") ? "&" : "?") + "reason=" + encodeURIComponent(reason);
+  }
+
   function actionError(error) {
     if (error && error.code === "offline") return t("action.offline");
     if (error && (error.code === "timeout" || error.code === "lost")) return t("action.timeout");
@@ -40,6 +130,8 @@
       this.report = null;
       this.loads = 0;
       this.busy = false;
+      this.reasons = new ReasonDialog();
+      this.lastReason = { report: null, reason: "" };
       const outcome = $("close-outcome");
       outcome.replaceChildren(
         el("option", { value: "", text: t("close.choose") }),
@@ -132,34 +224,33 @@
       this.renderMedia(report);
     }
 
+    /** One button per attachment: nothing is read before the operator says why. */
     renderMedia(report) {
       const items = (report.media || []).map((media, index) => {
-        const n = index + 1;
-        if (media.kind === "photo") {
-          const alt = t("photo.alt", { n, ref: report.reference });
-          return el(
-            "li",
-            {},
-            el(
-              "a",
-              { href: media.url, target: "_blank", rel: "noopener" },
-              el("img", { src: media.url, alt, loading: "lazy", class: "photo" }),
-            ),
-          );
-        }
-        const tag = media.kind === "video" ? "video" : "audio";
-        const player = el(tag, { src: media.url, controls: true, preload: "none" });
-        const link = el("a", {
-          href: media.url,
-          target: "_blank",
-          rel: "noopener",
-          text: t("media.open", { kind: t("media." + tag), n }),
+        const kind = ["photo", "video", "audio"].includes(media.kind) ? media.kind : "photo";
+        const label = t("media.open", { kind: t("media." + kind), n: index + 1 });
+        const button = el("button", {
+          type: "button",
+          class: "secondary small",
+          "data-media-id": media.id,
+          text: label,
         });
-        return el("li", {}, player, link);
+        button.addEventListener("click", () => this.openMedia(report, media, label));
+        return el("li", {}, button);
       });
       $("detail-media").replaceChildren(
         ...(items.length ? items : [el("li", { class: "hint", text: t("detail.noMedia") })]),
       );
+    }
+
+    /** Ask why, then open the file in its own tab with the reason (kept in the access trail).
+     * The last reason given for this report is offered again. */
+    openMedia(report, media, label) {
+      const previous = this.lastReason.report === report.id ? this.lastReason.reason : "";
+      this.reasons.ask(`${report.reference} · ${label}`, previous, (reason) => {
+        this.lastReason = { report: report.id, reason };
+        window.open(withReason(media.url, reason), "_blank", "noopener");
+      });
     }
 
     renderCameras(cameras) {

@@ -309,10 +309,12 @@
     button.disabled = true;
     button.textContent = t("signin.busy");
     try {
-      await api(config.api.session, { method: "POST", json: { username, password } });
+      const otp = $("otp").value.replace(/\s+/g, "");
+      await api(config.api.session, { method: "POST", json: { username, password, otp } });
       // The server decides who may broadcast, and renders the page for them.
       window.location.reload();
     } catch (failure) {
+      $("otp").value = ""; // a code is good once
       show($("signin-error"), errorText(failure));
       button.disabled = false;
       button.textContent = t("signin.submit");

@@ -9,6 +9,7 @@ window.VigieBroadcastStrings = {
     "signin.intro": "Réservé aux superviseurs du centre de supervision urbaine.",
     "signin.username": "Identifiant",
     "signin.password": "Mot de passe",
+    "signin.otp": "Code de l'application d'authentification",
     "signin.submit": "Se connecter",
     "signin.busy": "Connexion…",
     "signin.missing": "Saisissez votre identifiant et votre mot de passe.",
@@ -83,6 +84,11 @@ window.VigieBroadcastStrings = {
     "err.title": "Donnez un titre.",
     "err.body": "Écrivez le message.",
     "err.fields": "Vérifiez les champs signalés.",
+    "err.otp_required": "Saisissez le code de votre application d'authentification.",
+    "err.otp_invalid": "Code incorrect ou déjà utilisé : saisissez celui affiché maintenant.",
+    "err.otp_not_set_up":
+      "La double authentification n'est pas activée pour ce compte : demandez-la à un administrateur.",
+    "err.locked_out": "Trop d'échecs de connexion : réessayez dans quelques minutes.",
     "err.outside_jurisdiction": "La zone ne touche pas le territoire du centre.",
     "err.invalid_geojson": "Cette zone n'est pas valide : redessinez-la.",
     "err.idempotency_key_reused": "Le message a changé depuis l'essai précédent : " +
@@ -106,6 +112,7 @@ window.VigieBroadcastStrings = {
     "signin.intro": "For the urban supervision centre's supervisors.",
     "signin.username": "Username",
     "signin.password": "Password",
+    "signin.otp": "Authenticator code",
     "signin.submit": "Sign in",
     "signin.busy": "Signing in…",
     "signin.missing": "Enter your username and password.",
@@ -180,6 +187,11 @@ window.VigieBroadcastStrings = {
     "err.title": "Give a title.",
     "err.body": "Write the message.",
     "err.fields": "Check the fields marked.",
+    "err.otp_required": "Enter the code of your authenticator app.",
+    "err.otp_invalid": "Wrong or already used code: enter the one shown now.",
+    "err.otp_not_set_up":
+      "Two-factor authentication is not set up for this account: ask an administrator.",
+    "err.locked_out": "Too many failed sign-ins: try again in a few minutes.",
     "err.outside_jurisdiction": "The area does not touch the centre's jurisdiction.",
     "err.invalid_geojson": "This area is not valid: draw it again.",
     "err.idempotency_key_reused": "The message changed since the last attempt: check it, " +

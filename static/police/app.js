@@ -99,18 +99,26 @@
     button.disabled = true;
     button.textContent = t("signin.busy");
     show(error, "");
+    const otp = $("otp").value.replace(/\s+/g, "");
     try {
-      const data = await api(config.api.token, { method: "POST", body: { username, password } });
+      const data = await api(config.api.token, {
+        method: "POST",
+        body: { username, password, otp },
+      });
       if (data.role !== "police") {
         show(error, t("signin.policeOnly")); // the token is not kept
         return;
       }
       police.saveSession({ token: data.token, username });
       $("password").value = "";
+      $("otp").value = "";
       start();
     } catch (failure) {
       const staff = failure.code === "use_session_login";
       show(error, staff ? t("signin.policeOnly") : police.errorText(failure));
+      // A code is good for one sign-in only: the next try needs the one shown then.
+      $("otp").value = "";
+      if (["otp_required", "otp_invalid"].includes(failure.code)) $("otp").focus();
     } finally {
       button.disabled = false;
       button.textContent = t("signin.submit");

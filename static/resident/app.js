@@ -67,7 +67,10 @@
 
   /** fetch() with the token, a time limit and the contract's error shape turned into ApiError.
    * A 401 on an authenticated call ends the session and sends back to the sign-in form. */
-  async function api(path, { method = "GET", body, headers = {}, timeoutMs = 30000 } = {}) {
+  async function api(
+    path,
+    { method = "GET", body, headers = {}, timeoutMs = 30000, withHeaders = false } = {},
+  ) {
     const sentHeaders = new Headers(headers);
     sentHeaders.set("Accept", "application/json");
     sentHeaders.set("Accept-Language", lang);
@@ -99,7 +102,7 @@
       data = null;
     }
     if (response.ok) {
-      return data;
+      return withHeaders ? { data, headers: response.headers } : data;
     }
     const problem = (data && data.error) || {};
     const failure = new ApiError(
@@ -159,21 +162,31 @@
   }
 
   // --- views --------------------------------------------------------------------------------
-  const VIEWS = ["signin-view", "status-view", "report-view", "done-view", "mine-view"];
+  const VIEWS = ["signin-view", "status-view", "report-view", "done-view", "mine-view", "data-view"];
+
+  const showListeners = []; // [view id, callback]: other scripts' views (mydata.js)
 
   function showView(id, { focus = true } = {}) {
     for (const view of VIEWS) {
       $(view).hidden = view !== id;
     }
-    const member = id === "report-view" || id === "done-view" || id === "mine-view";
+    const approved = Boolean(session) && session.status === "approved";
+    const member = ["report-view", "done-view", "mine-view"].includes(id) ||
+      (id === "data-view" && approved);
     $("tabs").hidden = !member;
-    $("tab-report").setAttribute("aria-current", String(id !== "mine-view"));
+    $("tab-report").setAttribute("aria-current", String(!["mine-view", "data-view"].includes(id)));
     $("tab-mine").setAttribute("aria-current", String(id === "mine-view"));
+    $("tab-data").setAttribute("aria-current", String(id === "data-view"));
+    // A member who may not report reaches "My data" from their status page, and goes back.
+    $("data-back").hidden = approved;
     $("sign-out").hidden = !session;
     if (focus) {
       const heading = $(id).querySelector("h1");
       if (heading) heading.focus({ preventScroll: true });
       window.scrollTo(0, 0);
+    }
+    for (const [view, callback] of showListeners) {
+      if (view === id) callback();
     }
     if (id === "report-view") {
       openReportView();
@@ -740,8 +753,21 @@
     $("done-mine").addEventListener("click", () => showView("mine-view"));
     $("refresh").addEventListener("click", () => loadMine({ reset: true }));
     $("mine-more").addEventListener("click", () => loadMine({ reset: false }));
+    $("tab-data").addEventListener("click", () => showView("data-view"));
+    $("status-data").addEventListener("click", () => showView("data-view"));
+    $("data-back").addEventListener("click", () => route());
     route();
   }
+
+  // What static/resident/mydata.js ("My data") uses: the same API client and session.
+  window.VigieApp = {
+    api,
+    errorText,
+    t,
+    session: () => session,
+    signOut,
+    onShow: (id, callback) => showListeners.push([id, callback]),
+  };
 
   start();
 })();

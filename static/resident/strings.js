@@ -99,6 +99,36 @@ window.VigieStrings = {
     "broadcasts.severity.Extreme": "Danger extrême",
     "broadcasts.severity.Severe": "Grave",
     "broadcasts.severity.Moderate": "Important",
+    "tab.data": "Mes données",
+    "data.title": "Mes données",
+    "data.intro": "Vos droits sur les données que Vigie garde à votre sujet (RGPD).",
+    "data.export.title": "Télécharger mes données",
+    "data.export.text": "Un fichier JSON avec votre compte, vos signalements (et les liens " +
+      "vers leurs photos), les notifications reçues, vos appareils et les accès à vos données.",
+    "data.export.button": "Télécharger mes données",
+    "data.export.busy": "Préparation du fichier…",
+    "data.export.done": "Fichier enregistré : {file}.",
+    "data.erase.title": "Supprimer mon compte",
+    "data.erase.text": "La suppression est immédiate et définitive.",
+    "data.erase.gone": "Effacés : votre identifiant, votre nom, votre adresse, votre e-mail, " +
+      "votre téléphone, vos notifications et vos appareils ; vos applications sont " +
+      "déconnectées.",
+    "data.erase.kept": "Gardés sans votre nom : vos signalements, que le centre traite encore, " +
+      "jusqu'à leur suppression automatique (au plus un mois, sauf procédure judiciaire), et " +
+      "les décisions sur votre inscription. Le journal des accès (qui a consulté quoi, vos " +
+      "connexions) est gardé un an, comme la loi le demande.",
+    "data.erase.final": "Vous ne pourrez plus vous connecter ; téléchargez d'abord vos données " +
+      "si vous les voulez.",
+    "data.erase.password": "Votre mot de passe actuel",
+    "data.erase.confirm": "Je comprends que mon compte sera supprimé définitivement.",
+    "data.erase.button": "Supprimer mon compte",
+    "data.erase.busy": "Suppression…",
+    "data.erase.missing": "Saisissez votre mot de passe pour confirmer.",
+    "data.erase.unconfirmed": "Cochez la case pour confirmer.",
+    "data.erased": "Votre compte a été supprimé.",
+    "data.back": "Retour",
+    "err.wrong_password": "Mot de passe incorrect.",
+    "err.staff_account": "Les comptes des agents sont gérés par leur employeur.",
     "broadcasts.severity.Minor": "Information",
   },
   en: {
@@ -196,6 +226,35 @@ window.VigieStrings = {
     "broadcasts.severity.Extreme": "Extreme danger",
     "broadcasts.severity.Severe": "Severe",
     "broadcasts.severity.Moderate": "Important",
+    "tab.data": "My data",
+    "data.title": "My data",
+    "data.intro": "Your rights over the data Vigie keeps about you (GDPR).",
+    "data.export.title": "Download my data",
+    "data.export.text": "A JSON file with your account, your reports (and links to their " +
+      "photos), the notifications you received, your devices and the accesses to your data.",
+    "data.export.button": "Download my data",
+    "data.export.busy": "Preparing the file…",
+    "data.export.done": "File saved: {file}.",
+    "data.erase.title": "Delete my account",
+    "data.erase.text": "Deletion is immediate and final.",
+    "data.erase.gone": "Erased: your username, name, address, email, phone, your " +
+      "notifications and your devices; your apps are signed out.",
+    "data.erase.kept": "Kept without your name: your reports, which the centre may still be " +
+      "handling, until they are deleted automatically (a month at most, unless needed for " +
+      "legal proceedings), and the decisions on your membership. The access log (who saw " +
+      "what, your sign-ins) is kept for a year, as the law requires.",
+    "data.erase.final": "You will not be able to sign in again; download your data first if " +
+      "you want it.",
+    "data.erase.password": "Your current password",
+    "data.erase.confirm": "I understand that my account will be deleted for good.",
+    "data.erase.button": "Delete my account",
+    "data.erase.busy": "Deleting…",
+    "data.erase.missing": "Enter your password to confirm.",
+    "data.erase.unconfirmed": "Tick the box to confirm.",
+    "data.erased": "Your account has been deleted.",
+    "data.back": "Back",
+    "err.wrong_password": "Wrong password.",
+    "err.staff_account": "Staff accounts are managed by their employer.",
     "broadcasts.severity.Minor": "Information",
   },
 };

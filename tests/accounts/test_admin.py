@@ -29,6 +29,7 @@ def _form(paris, geometry):
             "slug": "paris-csu",
             "name": "CSU de Paris",
             "reference_prefix": "PAR",
+            "retention_days": 30,
             "jurisdiction": json.dumps(geometry),
         },
         instance=paris,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.conf import settings
@@ -103,7 +104,9 @@ def test_create_user_makes_an_approved_account_in_its_centre(paris):
         "status": "approved",
         "centres": ["paris-csu"],
         "created": True,
+        "otp_uri": result["otp_uri"],  # staff get an authenticator (test_two_factor.py)
     }
+    assert result["otp_uri"].startswith("otpauth://totp/")
     user = User.objects.get(username="dupont")
     assert user.check_password(PASSWORD)
     assert list(user.groups.values_list("name", flat=True)) == ["operator"]
@@ -191,6 +194,13 @@ def test_seed_demo_is_idempotent_and_prints_the_accounts(db, settings):
         "NCE",
     }
     assert any("nice-vetting" in line for line in lines)
+    # Every demo staff account has an authenticator, printed with the credentials every time.
+    staff = ["paris-operator", "paris-supervisor", "paris-vetting", "paris-police", "admin"]
+    assert set(staff) <= set(first["otp_uris"])
+    assert first["otp_uris"] == again["otp_uris"]
+    assert "paris-resident" not in first["otp_uris"]
+    secret = parse_qs(urlsplit(first["otp_uris"]["paris-operator"]).query)["secret"][0]
+    assert any(line.split()[:2] == ["paris-operator", secret] for line in lines)
     assert User.objects.get(username="paris-applicant").status == "pending"
     nice = MonitoringCentre.objects.get(slug="nice-csu")
     assert User.objects.get(username="nice-resident").centres.get() == nice

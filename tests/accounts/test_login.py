@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts import services
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, current_otp, totp_device_for
 
 TOKEN_URL = "/api/v1/auth/token/"
 SESSION_URL = "/api/v1/auth/session/"
@@ -23,7 +23,10 @@ def test_token_login_returns_a_working_token_with_role_and_status(api, resident)
 
 
 def test_the_police_app_gets_a_token(api, police_officer):
-    response = api.post(TOKEN_URL, {"username": "police", "password": PASSWORD}, format="json")
+    otp = current_otp(totp_device_for(police_officer))
+    response = api.post(
+        TOKEN_URL, {"username": "police", "password": PASSWORD, "otp": otp}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["role"] == "police"
 
@@ -84,11 +87,17 @@ def test_login_is_throttled_with_retry_after(api, resident):
     assert 1 <= int(response.headers["Retry-After"]) <= 60
 
 
+def staff_credentials(user) -> dict:
+    return {
+        "username": user.username,
+        "password": PASSWORD,
+        "otp": current_otp(totp_device_for(user)),
+    }
+
+
 class TestSession:
     def test_staff_get_a_session_and_a_csrf_cookie(self, api, operator):
-        response = api.post(
-            SESSION_URL, {"username": "operator", "password": PASSWORD}, format="json"
-        )
+        response = api.post(SESSION_URL, staff_credentials(operator), format="json")
         assert response.status_code == 200
         body = response.json()
         assert body["role"] == "operator"
@@ -107,9 +116,7 @@ class TestSession:
         from rest_framework.test import APIClient
 
         client = APIClient(enforce_csrf_checks=True)
-        signed_in = client.post(
-            SESSION_URL, {"username": "operator", "password": PASSWORD}, format="json"
-        )
+        signed_in = client.post(SESSION_URL, staff_credentials(operator), format="json")
         csrf = signed_in.cookies["csrftoken"].value
 
         refused = client.delete(SESSION_URL)
@@ -125,7 +132,7 @@ class TestSession:
 def test_session_login_is_throttled_too(api, operator):
     for _ in range(10):
         api.post(SESSION_URL, {"username": "operator", "password": "guess"}, format="json")
-    response = api.post(SESSION_URL, {"username": "operator", "password": PASSWORD}, format="json")
+    response = api.post(SESSION_URL, staff_credentials(operator), format="json")
     assert response.status_code == 429
     assert "sessionid" not in response.cookies
 

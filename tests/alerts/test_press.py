@@ -147,7 +147,8 @@ def test_an_implausible_fix_from_the_app_is_shown_at_the_address_with_a_note(
     [
         ("resident", 403, "business_only"),
         ("pending_resident", 403, "account_pending"),
-        ("suspended_business", 403, "account_suspended"),
+        # Suspension ends the phone's token; signed in again, the app is told why (below).
+        ("suspended_business", 401, "authentication_failed"),
         ("operator", 403, "members_only"),
         ("supervisor", 403, "members_only"),
         ("nobody", 401, "not_authenticated"),

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 import pytest
 
 from accounts.models import Role
-from tests.factories import PASSWORD, CentreFactory, UserFactory
+from tests.factories import PASSWORD, CentreFactory, UserFactory, otp_for, totp_device_for
 
 pytestmark = [pytest.mark.e2e]
 
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.e2e]
 @pytest.fixture
 def centre(daphne_server):
     centre = CentreFactory()
-    UserFactory(username="cityadmin", role=Role.ADMIN, centre=centre)
+    totp_device_for(UserFactory(username="cityadmin", role=Role.ADMIN, centre=centre))
     return centre
 
 
@@ -30,6 +30,7 @@ def test_admin_draws_the_jurisdiction_from_vendored_openlayers(
     page.goto(f"{daphne_server}/admin/login/")
     page.fill("#id_username", "cityadmin")
     page.fill("#id_password", PASSWORD)
+    page.fill("#id_otp_token", otp_for("cityadmin"))
     page.click("input[type=submit]")
     page.goto(f"{daphne_server}/admin/accounts/monitoringcentre/{centre.pk}/change/")
 

@@ -34,6 +34,7 @@ from tests.factories import (
     CentreFactory,
     UserFactory,
     moved,
+    otp_for,
 )
 
 pytestmark = [pytest.mark.e2e]
@@ -83,7 +84,9 @@ class Console:
         self.server = server
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
-        self.post("/api/v1/auth/session/", {"username": username, "password": PASSWORD})
+        # Staff give their authenticator's code too (issue 9).
+        otp = otp_for(username)
+        self.post("/api/v1/auth/session/", {"username": username, "password": PASSWORD, "otp": otp})
 
     def post(self, path: str, body: dict) -> dict:
         request = urllib.request.Request(  # noqa: S310 - our own server

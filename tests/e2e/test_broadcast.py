@@ -22,7 +22,14 @@ from accounts.models import Role
 from common.geojson import parse_area
 from notifications.models import Broadcast, Notification
 from notifications.services import broadcast_to_area
-from tests.factories import PARIS_HOTEL_DE_VILLE, PASSWORD, CentreFactory, UserFactory, moved
+from tests.factories import (
+    PARIS_HOTEL_DE_VILLE,
+    PASSWORD,
+    CentreFactory,
+    UserFactory,
+    moved,
+    otp_for,
+)
 
 pytestmark = [pytest.mark.e2e]
 
@@ -85,6 +92,7 @@ class Desk:
         page.wait_for_selector("#signin-view:not([hidden])")
         page.fill("#username", username)
         page.fill("#password", PASSWORD)
+        page.fill("#otp", otp_for(username))  # staff give their authenticator's code
         page.click("#signin-form button[type=submit]")
         if username != "claire":
             return

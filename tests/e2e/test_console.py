@@ -37,6 +37,7 @@ from tests.factories import (
     database_url_for_servers,
     file_report,
     moved,
+    otp_for,
     point_json,
 )
 
@@ -195,6 +196,7 @@ class Desk:
         self.page.wait_for_selector("#signin-view:not([hidden])")
         self.page.fill("#username", username)
         self.page.fill("#password", PASSWORD)
+        self.page.fill("#otp", otp_for(username))  # staff give their authenticator's code
         self.page.click("#signin-form button[type=submit]")
         self.page.wait_for_selector("#connection[data-state=connected]")
         self.page.wait_for_selector("#feed[data-ready=true]", state="attached")

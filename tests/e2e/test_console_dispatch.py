@@ -26,6 +26,7 @@ from tests.factories import (
     UserFactory,
     file_report,
     moved,
+    otp_for,
     point_json,
 )
 
@@ -90,7 +91,7 @@ def second_unit(paris):
 
 
 def token_of(server: str, username: str) -> str:
-    body = {"username": username, "password": PASSWORD}
+    body = {"username": username, "password": PASSWORD, "otp": otp_for(username)}
     return http("POST", f"{server}/api/v1/auth/token/", body)["token"]
 
 

@@ -35,6 +35,7 @@ from tests.factories import (
     camera_at,
     file_report,
     moved,
+    otp_for,
 )
 
 pytestmark = [pytest.mark.e2e]
@@ -100,7 +101,9 @@ class Console:
         self.server = server
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
-        self.post("/api/v1/auth/session/", {"username": username, "password": PASSWORD})
+        # Staff give their authenticator's code too (issue 9).
+        otp = otp_for(username)
+        self.post("/api/v1/auth/session/", {"username": username, "password": PASSWORD, "otp": otp})
 
     def post(self, path: str, body: dict) -> dict:
         request = urllib.request.Request(  # noqa: S310 - our own server
@@ -147,6 +150,7 @@ class Phone:
         self.page.wait_for_selector("#signin-view:not([hidden])")
         self.page.fill("#username", username)
         self.page.fill("#password", PASSWORD)
+        self.page.fill("#otp", otp_for(username))  # officers give their authenticator's code
         self.page.tap("#signin-form button[type=submit]")
         self.page.wait_for_selector("#app-view:not([hidden])")
         self.page.wait_for_selector("#connection[data-state=connected]")

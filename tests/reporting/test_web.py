@@ -43,6 +43,7 @@ def test_page_has_no_inline_script_or_style_and_only_local_assets(client):
         "/static/resident/strings.js",
         "/static/resident/app.js",
         "/static/resident/broadcasts.js",
+        "/static/resident/mydata.js",
     ]
     assert all(not s["text"].strip() for s in code)
     assert parts.stylesheets == ["/static/vendor/openlayers/ol.css", "/static/resident/app.css"]
@@ -66,6 +67,8 @@ def test_tile_url_and_limits_are_rendered_as_data_for_the_script(client, setting
         "categories": "/api/v1/categories/",
         "reports": "/api/v1/reports/",
         "broadcasts": "/api/v1/broadcasts/",
+        "me": "/api/v1/me/",
+        "export": "/api/v1/me/export/",
     }
     # Before a position fix the map shows the area the centres cover: here, Paris.
     west, south, east, north = config["defaultExtent"]

@@ -6,13 +6,17 @@ from django.contrib.gis.geos import Point
 from django.core.management.base import CommandError
 
 from accounts import services
-from accounts.models import MonitoringCentre, Role
+from accounts.models import STAFF_ROLES, MonitoringCentre, Role
+from accounts.signin import staff_device
 from common.commands import JsonCommand
 from config.env import env_str
 
 
 class Command(JsonCommand):
-    help = "Create an account (already approved), or update the one with this username."
+    help = (
+        "Create an account (already approved), or update the one with this username. A staff "
+        "account without an authenticator gets one: its otpauth:// URI is printed once."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("username")
@@ -47,7 +51,7 @@ class Command(JsonCommand):
             full_name=options["full_name"],
             address_location=location,
         )
-        return {
+        result = {
             "id": user.pk,
             "username": user.username,
             "role": user.role,
@@ -55,3 +59,8 @@ class Command(JsonCommand):
             "centres": list(user.centres.values_list("slug", flat=True)),
             "created": created,
         }
+        if user.role in STAFF_ROLES and staff_device(user) is None:
+            # Staff sign in with a code from an authenticator app: this is its secret, shown
+            # this once (scan it as a QR code, or type the `secret` parameter by hand).
+            result["otp_uri"] = services.set_up_two_factor(user).config_url
+        return result

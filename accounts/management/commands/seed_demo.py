@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from django.apps import apps
 from django.conf import settings
@@ -19,7 +20,9 @@ from django.core.management.base import CommandError
 
 from accounts import services
 from accounts.management.commands.create_centre import read_area_file
+from accounts.models import STAFF_ROLES as ALL_STAFF
 from accounts.models import Role, User
+from accounts.signin import staff_device
 from common.commands import JsonCommand
 from config.env import env_str
 
@@ -157,6 +160,7 @@ class Command(JsonCommand):
         self.stdout.write(f"Demo accounts (password for new ones: {password}):")
         for username, role, where in accounts:
             self.stdout.write(f"  {username:<20} {role:<20} {where}")
+        authenticators = self._demo_authenticators([username for username, *_ in accounts])
         return {
             "centres": [c[0] for c in CENTRES],
             "accounts": len(accounts),
@@ -166,7 +170,28 @@ class Command(JsonCommand):
             },
             "devices": devices,
             "units": units,
+            "otp_uris": authenticators,
         }
+
+    def _demo_authenticators(self, usernames: list[str]) -> dict[str, str]:
+        """Staff sign in with a code from an authenticator app: each demo staff account gets
+        one (kept across runs), and its secret is printed every time, as the passwords are."""
+        staff = User.objects.filter(username__in=usernames, role__in=ALL_STAFF).order_by("pk")
+        uris = {}
+        for user in staff:
+            device = staff_device(user) or services.set_up_two_factor(user)
+            uris[user.username] = device.config_url
+        if not settings.VIGIE_STAFF_OTP:
+            self.stdout.write("Staff sign in without a code (VIGIE_STAFF_OTP=0).")
+            return uris
+        self.stdout.write(
+            "Authenticator secrets of the demo staff (add one to an app such as FreeOTP or "
+            "Aegis, or scan its otpauth:// URI as a QR code; VIGIE_STAFF_OTP=0 turns codes off):"
+        )
+        for username, uri in uris.items():
+            secret = parse_qs(urlsplit(uri).query)["secret"][0]
+            self.stdout.write(f"  {username:<20} {secret}  {uri}")
+        return uris
 
     def _demo_unit(self, city: str) -> dict[str, Any]:
         """A police car crewed by the city's demo police officer (create_unit is idempotent)."""
