@@ -240,8 +240,14 @@
       return this.map.getPixelFromCoordinate(ol.proj.fromLonLat(lonLat));
     }
 
+    /** Take the map element's size now and render at once: after a change of the page's
+     * layout (the form beside the map sets its height), the pixels of the next click must be
+     * those of the new size, not of the frame drawn before it (OpenLayers' own resize
+     * observer and render come one animation frame later). */
     updateSize() {
-      if (this.map) this.map.updateSize();
+      if (!this.map) return;
+      this.map.updateSize();
+      this.map.renderSync();
     }
   }
 

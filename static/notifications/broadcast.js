@@ -84,6 +84,7 @@
     area.setMode(mode());
     $("circle-inputs").hidden = mode() !== "circle";
     $("area-help").textContent = t("area.help." + mode());
+    area.updateSize(); // the form's new height is the map's: a click must not find it stale
   }
 
   function areaChanged(value) {

@@ -21,6 +21,21 @@ def stored_files(settings):
     return files
 
 
+@pytest.fixture
+def nothing_stored(stored_files):
+    """A check that a refused report left nothing behind: no row, no event, no file."""
+    from live.models import Event
+    from reporting.models import Attachment, Report
+
+    def check():
+        assert not Report.objects.exists()
+        assert not Attachment.objects.exists()
+        assert not Event.objects.exists()
+        assert stored_files() == []
+
+    return check
+
+
 def jpeg_with_gps(orientation: int = 6) -> bytes:
     """A real JPEG carrying what a phone writes: orientation, GPS position, camera make."""
     image = Image.new("RGB", (64, 48), (200, 30, 30))

