@@ -22,7 +22,6 @@ from accounts.models import STAFF_ROLES, Role, User
 from accounts.permissions import requires
 from accounts.queries import member_for_user
 from accounts.sessions import start_session_clock
-from accounts.signin import InvalidCredentials  # noqa: F401 - its historical home
 from common.errors import NotAllowed
 from common.geojson import PointField
 from common.idempotency import idempotent
